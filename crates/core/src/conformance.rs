@@ -1,0 +1,341 @@
+//! The `Store` conformance suite: every implementation (memory natively, IndexedDB in headless
+//! Chromium) runs these same cases through `run_all`.
+
+use crate::model::{Conversation, Message, Tombstone};
+use crate::store::{Namespace, StoreBatch, StoreOpener};
+
+/// Runs every case with fresh namespaces whose user IDs start with `prefix` (so repeated runs
+/// against a persistent database do not see each other's data). Panics naming the failed case.
+pub async fn run_all(opener: &dyn StoreOpener, prefix: &str) {
+    put_and_load(opener, &format!("{prefix}a")).await;
+    removal_and_tombstones(opener, &format!("{prefix}b")).await;
+    messages_paging_and_clear(opener, &format!("{prefix}c")).await;
+    namespaces_are_isolated(opener, &format!("{prefix}d"), &format!("{prefix}e")).await;
+    reopen_keeps_state(opener, &format!("{prefix}f")).await;
+    batch_order_clear_then_put(opener, &format!("{prefix}g")).await;
+    large_batch(opener, &format!("{prefix}h")).await;
+}
+
+fn ns(user: &str) -> Namespace {
+    Namespace {
+        sdk_app_id: 1400000001,
+        user_id: user.to_owned(),
+    }
+}
+
+pub fn message(conv: &str, seq: u64) -> Message {
+    Message {
+        msg_id: format!("{conv}-{seq}"),
+        conversation_id: conv.to_owned(),
+        sender: "peer".into(),
+        text: format!("text {seq} <b>\"'</b>"),
+        timestamp: 1_700_000_000_000 + seq,
+        seq,
+    }
+}
+
+pub fn conversation(conv: &str, order_key: u64, unread: u32, last_seq: u64) -> Conversation {
+    let id = crate::id::ConversationId::parse(conv).expect("valid test id");
+    Conversation {
+        conversation_id: conv.to_owned(),
+        kind: id.kind() as u8,
+        user_id: matches!(id, crate::id::ConversationId::C2c(_)).then(|| id.target().to_owned()),
+        group_id: matches!(id, crate::id::ConversationId::Group(_)).then(|| id.target().to_owned()),
+        show_name: id.target().to_owned(),
+        unread_count: unread,
+        last_message: (last_seq > 0).then(|| message(conv, last_seq)),
+        order_key,
+    }
+}
+
+async fn put_and_load(opener: &dyn StoreOpener, user: &str) {
+    let store = opener.open(&ns(user)).await.expect("open");
+    let empty = store.load().await.expect("load empty");
+    assert!(
+        empty.conversations.is_empty(),
+        "put_and_load: fresh store not empty"
+    );
+    assert_eq!(empty.cursor, 0, "put_and_load: fresh cursor");
+    let batch = StoreBatch {
+        put_conversations: vec![
+            conversation("c2c_bob", 5, 2, 3),
+            conversation("group_g:1", 9, 0, 1),
+        ],
+        cursor: Some(42),
+        ..Default::default()
+    };
+    store.apply(&batch).await.expect("apply");
+    let mut snap = store.load().await.expect("load");
+    snap.conversations.sort_by_key(|c| c.order_key);
+    assert_eq!(
+        snap.conversations, batch.put_conversations,
+        "put_and_load: conversations round-trip"
+    );
+    assert_eq!(snap.cursor, 42, "put_and_load: cursor");
+    // A put replaces the record with the same ID.
+    let updated = conversation("c2c_bob", 11, 0, 4);
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![updated.clone()],
+            ..Default::default()
+        })
+        .await
+        .expect("apply update");
+    let snap = store.load().await.expect("load");
+    assert_eq!(
+        snap.conversations.len(),
+        2,
+        "put_and_load: replace, not add"
+    );
+    assert!(
+        snap.conversations.contains(&updated),
+        "put_and_load: updated record"
+    );
+    assert_eq!(
+        snap.cursor, 42,
+        "put_and_load: cursor kept when batch has none"
+    );
+    store.close().await;
+}
+
+async fn removal_and_tombstones(opener: &dyn StoreOpener, user: &str) {
+    let store = opener.open(&ns(user)).await.expect("open");
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![
+                conversation("c2c_a", 1, 0, 1),
+                conversation("c2c_b", 2, 0, 1),
+            ],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let tomb = Tombstone {
+        conversation_id: "c2c_a".into(),
+        upto_seq: 1,
+        cleared: true,
+    };
+    store
+        .apply(&StoreBatch {
+            remove_conversations: vec!["c2c_a".into(), "c2c_unknown".into()],
+            put_tombstones: vec![tomb.clone()],
+            ..Default::default()
+        })
+        .await
+        .expect("apply removal");
+    let snap = store.load().await.expect("load");
+    let ids: Vec<_> = snap
+        .conversations
+        .iter()
+        .map(|c| c.conversation_id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["c2c_b"], "removal: only c2c_b left");
+    assert_eq!(snap.tombstones, vec![tomb], "removal: tombstone stored");
+    store
+        .apply(&StoreBatch {
+            remove_tombstones: vec!["c2c_a".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    assert!(
+        store.load().await.expect("load").tombstones.is_empty(),
+        "removal: tombstone removed"
+    );
+    store.close().await;
+}
+
+async fn messages_paging_and_clear(opener: &dyn StoreOpener, user: &str) {
+    let store = opener.open(&ns(user)).await.expect("open");
+    let msgs: Vec<_> = (1..=10).map(|s| message("c2c_bob", s)).collect();
+    let other: Vec<_> = (1..=3).map(|s| message("c2c_carol", s)).collect();
+    store
+        .apply(&StoreBatch {
+            put_messages: msgs.iter().chain(other.iter()).cloned().collect(),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let page = store.messages("c2c_bob", None, 4).await.expect("messages");
+    let seqs: Vec<_> = page.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, vec![10, 9, 8, 7], "messages: newest first");
+    assert_eq!(page[0], msgs[9], "messages: round-trip");
+    let page = store
+        .messages("c2c_bob", Some(7), 100)
+        .await
+        .expect("messages");
+    let seqs: Vec<_> = page.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, vec![6, 5, 4, 3, 2, 1], "messages: before_seq");
+    store
+        .apply(&StoreBatch {
+            clear_messages: vec![("c2c_bob".into(), 8)],
+            ..Default::default()
+        })
+        .await
+        .expect("clear");
+    let seqs: Vec<_> = store
+        .messages("c2c_bob", None, 100)
+        .await
+        .expect("messages")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, vec![10, 9], "clear: only newer than 8 left");
+    assert_eq!(
+        store
+            .messages("c2c_carol", None, 100)
+            .await
+            .expect("messages")
+            .len(),
+        3,
+        "clear: other conversations untouched"
+    );
+    assert!(
+        store
+            .messages("c2c_nobody", None, 10)
+            .await
+            .expect("messages")
+            .is_empty(),
+        "messages: unknown conversation is empty"
+    );
+    store.close().await;
+}
+
+async fn namespaces_are_isolated(opener: &dyn StoreOpener, user_a: &str, user_b: &str) {
+    let a = opener.open(&ns(user_a)).await.expect("open a");
+    let b = opener.open(&ns(user_b)).await.expect("open b");
+    a.apply(&StoreBatch {
+        put_conversations: vec![conversation("c2c_x", 1, 1, 1)],
+        put_messages: vec![message("c2c_x", 1)],
+        cursor: Some(7),
+        ..Default::default()
+    })
+    .await
+    .expect("apply a");
+    let snap_b = b.load().await.expect("load b");
+    assert!(
+        snap_b.conversations.is_empty(),
+        "isolation: b sees none of a"
+    );
+    assert_eq!(snap_b.cursor, 0, "isolation: cursor");
+    assert!(
+        b.messages("c2c_x", None, 10)
+            .await
+            .expect("msgs")
+            .is_empty(),
+        "isolation: messages"
+    );
+    let other_app = Namespace {
+        sdk_app_id: 7,
+        user_id: user_a.to_owned(),
+    };
+    let c = opener.open(&other_app).await.expect("open other app");
+    assert!(
+        c.load().await.expect("load").conversations.is_empty(),
+        "isolation: same user, other sdkAppID"
+    );
+    a.close().await;
+    b.close().await;
+    c.close().await;
+}
+
+async fn reopen_keeps_state(opener: &dyn StoreOpener, user: &str) {
+    let first = opener.open(&ns(user)).await.expect("open");
+    first
+        .apply(&StoreBatch {
+            put_conversations: vec![conversation("c2c_z", 3, 1, 2)],
+            put_tombstones: vec![Tombstone {
+                conversation_id: "c2c_y".into(),
+                upto_seq: 5,
+                cleared: false,
+            }],
+            put_messages: vec![message("c2c_z", 2)],
+            cursor: Some(9),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    first.close().await;
+    let again = opener.open(&ns(user)).await.expect("reopen");
+    let snap = again.load().await.expect("load");
+    assert_eq!(snap.conversations.len(), 1, "reopen: conversation kept");
+    assert_eq!(snap.tombstones.len(), 1, "reopen: tombstone kept");
+    assert_eq!(snap.cursor, 9, "reopen: cursor kept");
+    assert_eq!(
+        again.messages("c2c_z", None, 5).await.expect("msgs").len(),
+        1,
+        "reopen: messages kept"
+    );
+    again.close().await;
+}
+
+async fn batch_order_clear_then_put(opener: &dyn StoreOpener, user: &str) {
+    let store = opener.open(&ns(user)).await.expect("open");
+    store
+        .apply(&StoreBatch {
+            put_messages: (1..=3).map(|s| message("c2c_q", s)).collect(),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    // One batch that clears up to 3 and stores message 4: 4 must survive.
+    store
+        .apply(&StoreBatch {
+            clear_messages: vec![("c2c_q".into(), 3)],
+            put_messages: vec![message("c2c_q", 4)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let seqs: Vec<_> = store
+        .messages("c2c_q", None, 10)
+        .await
+        .expect("msgs")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, vec![4], "batch order: clear before put");
+    store.close().await;
+}
+
+async fn large_batch(opener: &dyn StoreOpener, user: &str) {
+    let store = opener.open(&ns(user)).await.expect("open");
+    let convs: Vec<_> = (0..100)
+        .map(|i| conversation(&format!("c2c_u{i}"), i + 1, 1, 50))
+        .collect();
+    let msgs: Vec<_> = (0..100)
+        .flat_map(|i| (1..=50).map(move |s| message(&format!("c2c_u{i}"), s)))
+        .collect();
+    store
+        .apply(&StoreBatch {
+            put_conversations: convs,
+            put_messages: msgs,
+            ..Default::default()
+        })
+        .await
+        .expect("apply large");
+    let ids: Vec<String> = (0..100).map(|i| format!("c2c_u{i}")).collect();
+    store
+        .apply(&StoreBatch {
+            clear_messages: ids.iter().map(|id| (id.clone(), 50)).collect(),
+            remove_conversations: ids.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("delete large");
+    assert!(
+        store.load().await.expect("load").conversations.is_empty(),
+        "large: all removed"
+    );
+    for id in ids.iter().step_by(17) {
+        assert!(
+            store
+                .messages(id, None, 100)
+                .await
+                .expect("msgs")
+                .is_empty(),
+            "large: messages of {id} cleared"
+        );
+    }
+    store.close().await;
+}

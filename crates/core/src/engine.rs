@@ -1,0 +1,570 @@
+//! The conversation engine: the public calls of the contract, in order: validate the whole call,
+//! ask the server, apply only what it confirmed to local state and storage, then emit events.
+//!
+//! The engine is a cheap handle (`Rc`); no `RefCell` borrow is held across an await or while a
+//! listener runs, so concurrent calls and calls from inside listeners are safe.
+
+use crate::args::{self, Arg};
+use crate::error::{ChatError, ErrorCode, Result};
+use crate::event::{Event, Hooks};
+use crate::id::{ConversationId, IdStyle};
+use crate::memory_store::MemoryStore;
+use crate::model::{Conversation, ConversationOperationResult, ConversationPage, Message};
+use crate::state::{Effects, LocalState, Origin};
+use crate::store::{Namespace, Store, StoreOpener};
+use crate::transport::Transport;
+use crate::wire::{Change, ChangeEnvelope, ChangesReply, DeleteRequest, LoginRequest, SendRequest};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    pub sdk_app_id: u64,
+    pub style: IdStyle,
+}
+
+struct Session {
+    user: String,
+    store: Rc<dyn Store>,
+    state: RefCell<LocalState>,
+    /// Serializes state changes so store writes happen in the order the state changed.
+    write_lock: async_lock::Mutex<()>,
+}
+
+struct Inner {
+    options: EngineOptions,
+    transport: Rc<dyn Transport>,
+    opener: Rc<dyn StoreOpener>,
+    hooks: Rc<dyn Hooks>,
+    session: RefCell<Option<Rc<Session>>>,
+    login_lock: async_lock::Mutex<()>,
+    destroyed: Cell<bool>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Rc<Inner>,
+}
+
+impl Engine {
+    pub fn new(
+        options: EngineOptions,
+        transport: Rc<dyn Transport>,
+        opener: Rc<dyn StoreOpener>,
+        hooks: Rc<dyn Hooks>,
+    ) -> Engine {
+        Engine {
+            inner: Rc::new(Inner {
+                options,
+                transport,
+                opener,
+                hooks,
+                session: RefCell::new(None),
+                login_lock: async_lock::Mutex::new(()),
+                destroyed: Cell::new(false),
+            }),
+        }
+    }
+
+    pub fn style(&self) -> IdStyle {
+        self.inner.options.style
+    }
+
+    pub fn sdk_app_id(&self) -> u64 {
+        self.inner.options.sdk_app_id
+    }
+
+    fn alive(&self) -> Result<()> {
+        if self.inner.destroyed.get() {
+            Err(ChatError::destroyed())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn session(&self) -> Result<Rc<Session>> {
+        self.alive()?;
+        self.inner
+            .session
+            .borrow()
+            .clone()
+            .ok_or_else(ChatError::not_logged_in)
+    }
+
+    fn is_current(&self, session: &Rc<Session>) -> bool {
+        self.inner
+            .session
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| Rc::ptr_eq(s, session))
+    }
+
+    pub fn login_user(&self) -> Option<String> {
+        self.inner.session.borrow().as_ref().map(|s| s.user.clone())
+    }
+
+    /// The namespace of the logged-in user (for the browser's cross-tab channel).
+    pub fn namespace(&self) -> Option<Namespace> {
+        self.login_user().map(|user_id| Namespace {
+            sdk_app_id: self.sdk_app_id(),
+            user_id,
+        })
+    }
+
+    /// Verifies the userSig with the server, opens the user's store (memory if it cannot be
+    /// opened), loads it, and syncs once from the stored cursor.
+    pub async fn login(&self, user_id: &Arg, user_sig: &Arg) -> Result<()> {
+        self.alive()?;
+        let user = args::user_id(user_id)?.to_owned();
+        let sig = args::user_sig(user_sig)?.to_owned();
+        let _guard = self.inner.login_lock.lock().await;
+        if self.login_user().as_deref() == Some(user.as_str()) {
+            return Ok(());
+        }
+        let request = LoginRequest {
+            sdk_app_id: self.sdk_app_id(),
+            user_id: user.clone(),
+        };
+        self.inner.transport.login(&request, &sig).await?;
+        self.alive()?;
+        self.logout_now().await;
+        let namespace = Namespace {
+            sdk_app_id: self.sdk_app_id(),
+            user_id: user.clone(),
+        };
+        let (store, snapshot) = self.open_store(&namespace).await;
+        let session = Rc::new(Session {
+            user,
+            store,
+            state: RefCell::new(LocalState::from_snapshot(snapshot)),
+            write_lock: async_lock::Mutex::new(()),
+        });
+        *self.inner.session.borrow_mut() = Some(session);
+        let _ = self.sync().await;
+        Ok(())
+    }
+
+    async fn open_store(&self, namespace: &Namespace) -> (Rc<dyn Store>, crate::store::Snapshot) {
+        let opened = match self.inner.opener.open(namespace).await {
+            Ok(store) => store.load().await.map(|snap| (store, snap)),
+            Err(e) => Err(e),
+        };
+        match opened {
+            Ok(pair) => pair,
+            Err(e) => {
+                let reason = format!("local database unavailable, using memory: {}", e.message);
+                self.inner.hooks.emit(Event::StorageFallback(reason));
+                (Rc::new(MemoryStore::default()), Default::default())
+            }
+        }
+    }
+
+    pub async fn logout(&self) -> Result<()> {
+        self.alive()?;
+        let _guard = self.inner.login_lock.lock().await;
+        self.logout_now().await;
+        Ok(())
+    }
+
+    async fn logout_now(&self) {
+        let old = self.inner.session.borrow_mut().take();
+        self.inner.transport.logout();
+        if let Some(s) = old {
+            s.store.close().await;
+        }
+    }
+
+    /// Ends the instance: later calls reject with 6013.
+    pub async fn destroy(&self) {
+        if self.inner.destroyed.replace(true) {
+            return;
+        }
+        let old = self.inner.session.borrow_mut().take();
+        self.inner.transport.logout();
+        if let Some(s) = old {
+            s.store.close().await;
+        }
+    }
+
+    pub fn is_destroyed(&self) -> bool {
+        self.inner.destroyed.get()
+    }
+
+    /// Applies changes under the write lock, writes them to the store, then emits the events.
+    async fn commit(
+        &self,
+        session: &Rc<Session>,
+        apply: impl FnOnce(&mut LocalState, &mut Effects),
+    ) -> Vec<String> {
+        let guard = session.write_lock.lock().await;
+        let (batch, events, deleted) = {
+            let mut state = session.state.borrow_mut();
+            let mut fx = Effects::new(&state);
+            apply(&mut state, &mut fx);
+            let events = fx.events(&state, self.style());
+            let deleted = fx.deleted_ids().to_vec();
+            (fx.batch, events, deleted)
+        };
+        if !batch.is_empty() {
+            // The server already holds these changes; memory keeps them, and a store that failed
+            // converges at the next sync because its cursor did not move.
+            if let Err(e) = session.store.apply(&batch).await {
+                self.inner
+                    .hooks
+                    .log_error(&format!("could not save changes locally: {e}"));
+            }
+        }
+        drop(guard);
+        for event in events {
+            self.inner.hooks.emit(event);
+        }
+        deleted
+    }
+
+    /// Fetches the change feed from the stored cursor and applies it.
+    pub async fn sync(&self) -> Result<()> {
+        let session = self.session()?;
+        self.inner.hooks.emit(Event::SyncServerStart);
+        let result = self.sync_inner(&session).await;
+        if self.is_current(&session) {
+            self.inner.hooks.emit(match result {
+                Ok(()) => Event::SyncServerFinish,
+                Err(_) => Event::SyncServerFailed,
+            });
+        }
+        result
+    }
+
+    async fn sync_inner(&self, session: &Rc<Session>) -> Result<()> {
+        loop {
+            let since = session.state.borrow().cursor;
+            let reply: ChangesReply = self.inner.transport.changes(since).await?;
+            if !self.is_current(session) {
+                return Err(ChatError::not_logged_in());
+            }
+            let more = reply.has_more;
+            self.commit(session, |state, fx| {
+                if reply.reset {
+                    state.reset(&reply.conversations, fx);
+                }
+                for env in &reply.changes {
+                    state.apply(&env.change, Origin::Remote, fx);
+                }
+                if reply.reset || reply.cursor > state.cursor {
+                    state.cursor = reply.cursor;
+                    fx.batch.cursor = Some(reply.cursor);
+                }
+            })
+            .await;
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A change pushed by the server over the WebSocket.
+    pub async fn on_push(&self, envelope: ChangeEnvelope) {
+        let Ok(session) = self.session() else { return };
+        self.commit(&session, |state, fx| {
+            state.apply(&envelope.change, Origin::Remote, fx);
+            // Only a contiguous push moves the cursor; a gap is filled by the next sync.
+            if envelope.seq == state.cursor + 1 {
+                state.cursor = envelope.seq;
+                fx.batch.cursor = Some(envelope.seq);
+            }
+        })
+        .await;
+    }
+
+    /// Changes another tab of this user made (BroadcastChannel).
+    pub async fn on_tab_changes(&self, changes: Vec<Change>) {
+        let Ok(session) = self.session() else { return };
+        self.commit(&session, |state, fx| {
+            for c in &changes {
+                state.apply(c, Origin::Remote, fx);
+            }
+        })
+        .await;
+    }
+
+    async fn apply_local(&self, session: &Rc<Session>, changes: Vec<Change>) {
+        if !self.is_current(session) || changes.is_empty() {
+            return;
+        }
+        self.commit(session, |state, fx| {
+            for c in &changes {
+                state.apply(c, Origin::Local, fx);
+            }
+        })
+        .await;
+        self.inner.hooks.share_with_tabs(&changes);
+    }
+
+    pub async fn get_conversation_list(
+        &self,
+        next_seq: &Arg,
+        count: &Arg,
+    ) -> Result<ConversationPage> {
+        self.alive()?;
+        let next_seq = args::next_seq(next_seq)?;
+        let count = args::page_count(count)?;
+        let session = self.session()?;
+        let page = session.state.borrow().page(next_seq, count, self.style());
+        Ok(page)
+    }
+
+    pub async fn get_conversation(&self, conversation_id: &Arg) -> Result<Conversation> {
+        self.alive()?;
+        let id = args::conversation_id(conversation_id)?;
+        let session = self.session()?;
+        let local = session.state.borrow().get(&id.canonical()).cloned();
+        match local {
+            Some(c) => Ok(c.styled(self.style())),
+            None => {
+                // Not known here (yet): the server is the authority on whether it exists.
+                let c = self
+                    .inner
+                    .transport
+                    .get_conversation(&id.canonical())
+                    .await?;
+                Ok(c.styled(self.style()))
+            }
+        }
+    }
+
+    pub async fn get_total_unread_message_count(&self) -> Result<u64> {
+        let session = self.session()?;
+        let total = session.state.borrow().total_unread();
+        Ok(total)
+    }
+
+    pub async fn clean_conversation_unread_message_count(
+        &self,
+        conversation_id: &Arg,
+    ) -> Result<()> {
+        self.alive()?;
+        let id = args::conversation_id(conversation_id)?;
+        let session = self.session()?;
+        let conversation = self.inner.transport.mark_read(&id.canonical()).await?;
+        self.apply_local(
+            &session,
+            vec![Change::ConversationUpdated {
+                conversation,
+                message: None,
+            }],
+        )
+        .await;
+        Ok(())
+    }
+
+    /// `deleteConversation`: the conversation and its history, or a rejection with nothing changed.
+    pub async fn delete_conversation(&self, conversation_id: &Arg) -> Result<()> {
+        self.alive()?;
+        let id = args::conversation_id(conversation_id)?;
+        let list = Arg::array(vec![Arg::Str(id.canonical())]);
+        let results = self
+            .delete_conversation_list(&list, &Arg::Bool(true))
+            .await?;
+        match results.into_iter().next() {
+            Some(r) if r.result_code == 0 => Ok(()),
+            Some(r) => Err(ChatError {
+                code: r.result_code,
+                message: r.result_info,
+            }),
+            None => Err(ChatError::new(
+                ErrorCode::ServerError,
+                "no result for the deletion",
+            )),
+        }
+    }
+
+    /// `deleteConversationList`: whole-call checks, then one result per distinct ID in order of
+    /// first appearance; only what the server confirmed is applied locally.
+    pub async fn delete_conversation_list(
+        &self,
+        conversation_id_list: &Arg,
+        clear_message: &Arg,
+    ) -> Result<Vec<ConversationOperationResult>> {
+        self.alive()?;
+        let items = args::conversation_id_list(conversation_id_list)?;
+        let clear = args::clear_message(clear_message)?;
+        let session = self.session()?;
+        let style = self.style();
+
+        // Distinct items: valid IDs collapse by conversation (either style), others by text.
+        let mut distinct: Vec<(String, Result<ConversationId>)> = Vec::new();
+        for item in items {
+            let raw = args::string(item, "conversationID")?;
+            let parsed = ConversationId::parse(raw);
+            let seen = distinct.iter().any(|(r, p)| match (p, &parsed) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(_), Err(_)) => r == raw,
+                _ => false,
+            });
+            if !seen {
+                distinct.push((raw.to_owned(), parsed));
+            }
+        }
+        let valid: Vec<String> = distinct
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok().map(ConversationId::canonical))
+            .collect();
+        let reply = if valid.is_empty() {
+            Vec::new()
+        } else {
+            let request = DeleteRequest {
+                conversation_id_list: valid,
+                clear_message: clear,
+            };
+            self.inner
+                .transport
+                .delete_conversations(&request)
+                .await?
+                .results
+        };
+
+        let mut results = Vec::with_capacity(distinct.len());
+        let mut changes = Vec::new();
+        for (raw, parsed) in &distinct {
+            let result = match parsed {
+                Err(e) => ConversationOperationResult {
+                    conversation_id: raw.clone(),
+                    result_code: e.code,
+                    result_info: e.message.clone(),
+                },
+                Ok(id) => {
+                    let canonical = id.canonical();
+                    let item = reply.iter().find(|r| {
+                        ConversationId::parse(&r.result.conversation_id)
+                            .ok()
+                            .as_ref()
+                            == Some(id)
+                    });
+                    match item {
+                        Some(item) => {
+                            if item.result.result_code == 0 {
+                                changes.push(Change::ConversationDeleted {
+                                    conversation_id: canonical,
+                                    clear_message: clear,
+                                    upto_seq: item.upto_seq,
+                                });
+                            }
+                            ConversationOperationResult {
+                                conversation_id: id.render(style),
+                                result_code: item.result.result_code,
+                                result_info: item.result.result_info.clone(),
+                            }
+                        }
+                        None => ConversationOperationResult {
+                            conversation_id: id.render(style),
+                            result_code: ErrorCode::ServerError.code(),
+                            result_info: format!(
+                                "the server returned no result for {}",
+                                crate::error::quote(raw)
+                            ),
+                        },
+                    }
+                }
+            };
+            results.push(result);
+        }
+        self.apply_local(&session, changes).await;
+        Ok(results)
+    }
+
+    pub async fn send_text_message(&self, conversation_id: &Arg, text: &Arg) -> Result<Message> {
+        self.alive()?;
+        let id = args::conversation_id(conversation_id)?;
+        let text = args::text(text)?.to_owned();
+        let session = self.session()?;
+        if let ConversationId::C2c(peer) = &id {
+            if *peer == session.user {
+                return Err(ChatError::invalid(format!(
+                    "cannot send to yourself: {}",
+                    crate::error::quote(&id.render(self.style()))
+                )));
+            }
+        }
+        let request = SendRequest {
+            conversation_id: id.canonical(),
+            text,
+        };
+        let reply = self.inner.transport.send_text(&request).await?;
+        let message = reply.message.styled(self.style());
+        self.apply_local(
+            &session,
+            vec![Change::ConversationUpdated {
+                conversation: reply.conversation,
+                message: Some(reply.message),
+            }],
+        )
+        .await;
+        Ok(message)
+    }
+
+    /// Newest first from the server (stored locally as it arrives); from the local store when the
+    /// server cannot be reached.
+    pub async fn get_history_message_list(
+        &self,
+        conversation_id: &Arg,
+        count: &Arg,
+        last_msg_id: &Arg,
+    ) -> Result<Vec<Message>> {
+        self.alive()?;
+        let id = args::conversation_id(conversation_id)?;
+        let count = args::page_count(count)?;
+        let last = args::last_msg_id(last_msg_id)?.map(str::to_owned);
+        let session = self.session()?;
+        let canonical = id.canonical();
+        let before_seq = match &last {
+            None => None,
+            Some(msg_id) => Some(self.seq_of(&session, &canonical, msg_id).await?),
+        };
+        let messages = match self
+            .inner
+            .transport
+            .history(&canonical, count, before_seq)
+            .await
+        {
+            Ok(reply) => {
+                let fresh = reply.message_list;
+                if !fresh.is_empty() && self.is_current(&session) {
+                    let batch = crate::store::StoreBatch {
+                        put_messages: fresh.clone(),
+                        ..Default::default()
+                    };
+                    let _guard = session.write_lock.lock().await;
+                    if let Err(e) = session.store.apply(&batch).await {
+                        self.inner
+                            .hooks
+                            .log_error(&format!("could not cache messages: {e}"));
+                    }
+                }
+                fresh
+            }
+            Err(e) if e.is(ErrorCode::NetworkDisconnected) || e.is(ErrorCode::RequestTimeout) => {
+                session
+                    .store
+                    .messages(&canonical, before_seq, count)
+                    .await?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(messages.iter().map(|m| m.styled(self.style())).collect())
+    }
+
+    async fn seq_of(&self, session: &Session, canonical: &str, msg_id: &str) -> Result<u64> {
+        let known = session.store.messages(canonical, None, usize::MAX).await?;
+        known
+            .iter()
+            .find(|m| m.msg_id == msg_id)
+            .map(|m| m.seq)
+            .ok_or_else(|| {
+                ChatError::invalid(format!(
+                    "lastMsgID {} is not a message of {} returned before",
+                    crate::error::quote(msg_id),
+                    crate::error::quote(canonical)
+                ))
+            })
+    }
+}

@@ -1,0 +1,415 @@
+//! A client's view of one user's conversations and the merge rules that keep it convergent.
+//!
+//! Changes arrive from this client's own calls, the server's push, the change feed and other
+//! tabs, possibly twice and out of order. The rules (see `docs/protocol.md`):
+//! - an update wins if its last message seq is newer, or equal with fewer unread (a read mark);
+//! - a conversation absent locally comes back only with a message newer than its tombstone;
+//! - a deletion applies if its `uptoSeq` covers the local last message.
+//!
+//! So every order of the same changes ends in the same state, and each event fires once.
+
+use crate::event::Event;
+use crate::id::IdStyle;
+use crate::model::{Conversation, ConversationPage, Message, Tombstone};
+use crate::store::{Snapshot, StoreBatch};
+use crate::wire::Change;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Where a change came from: only this client's own deletes fire for conversations it never had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Local,
+    Remote,
+}
+
+#[derive(Default, Debug)]
+pub struct LocalState {
+    convs: HashMap<String, Conversation>,
+    order: BTreeSet<(u64, String)>,
+    tombs: HashMap<String, Tombstone>,
+    pub cursor: u64,
+}
+
+/// What applying changes did: the store batch to write and what listeners must hear.
+#[derive(Debug)]
+pub struct Effects {
+    pub batch: StoreBatch,
+    unread_before: u64,
+    touched: Vec<(String, bool)>,
+    deleted: Vec<String>,
+    messages: Vec<Message>,
+}
+
+impl Effects {
+    pub fn new(state: &LocalState) -> Self {
+        Effects {
+            batch: StoreBatch::default(),
+            unread_before: state.total_unread(),
+            touched: Vec::new(),
+            deleted: Vec::new(),
+            messages: Vec::new(),
+        }
+    }
+
+    fn touch(&mut self, id: &str, present_before: bool) {
+        if !self.touched.iter().any(|(t, _)| t == id) {
+            self.touched.push((id.to_owned(), present_before));
+        }
+    }
+
+    fn deleted(&mut self, id: &str) {
+        if !self.deleted.iter().any(|d| d == id) {
+            self.deleted.push(id.to_owned());
+        }
+    }
+
+    /// Canonical IDs whose deletion this application reported.
+    pub fn deleted_ids(&self) -> &[String] {
+        &self.deleted
+    }
+
+    /// The events to emit, in order: deleted, new, changed, received messages, unread total.
+    pub fn events(&self, state: &LocalState, style: IdStyle) -> Vec<Event> {
+        let mut events = Vec::new();
+        if !self.deleted.is_empty() {
+            let ids = self
+                .deleted
+                .iter()
+                .map(|id| crate::id::restyle(id, style))
+                .collect();
+            events.push(Event::ConversationDeleted(ids));
+        }
+        let (mut new, mut changed) = (Vec::new(), Vec::new());
+        for (id, before) in &self.touched {
+            if let Some(c) = state.convs.get(id) {
+                if !before || self.deleted.contains(id) {
+                    new.push(c.styled(style));
+                } else {
+                    changed.push(c.styled(style));
+                }
+            }
+        }
+        if !new.is_empty() {
+            events.push(Event::NewConversation(new));
+        }
+        if !changed.is_empty() {
+            events.push(Event::ConversationChanged(changed));
+        }
+        for m in &self.messages {
+            events.push(Event::RecvNewMessage(m.styled(style)));
+        }
+        let total = state.total_unread();
+        if total != self.unread_before {
+            events.push(Event::TotalUnreadChanged(total));
+        }
+        events
+    }
+}
+
+impl LocalState {
+    pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        let mut s = LocalState {
+            cursor: snapshot.cursor,
+            ..Default::default()
+        };
+        for c in snapshot.conversations {
+            s.insert(c);
+        }
+        for t in snapshot.tombstones {
+            s.tombs.insert(t.conversation_id.clone(), t);
+        }
+        s
+    }
+
+    fn insert(&mut self, c: Conversation) {
+        if let Some(old) = self.convs.get(&c.conversation_id) {
+            self.order
+                .remove(&(old.order_key, old.conversation_id.clone()));
+        }
+        self.order.insert((c.order_key, c.conversation_id.clone()));
+        self.convs.insert(c.conversation_id.clone(), c);
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Conversation> {
+        let old = self.convs.remove(id)?;
+        self.order
+            .remove(&(old.order_key, old.conversation_id.clone()));
+        Some(old)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Conversation> {
+        self.convs.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.convs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.convs.is_empty()
+    }
+
+    pub fn tombstone(&self, id: &str) -> Option<&Tombstone> {
+        self.tombs.get(id)
+    }
+
+    pub fn total_unread(&self) -> u64 {
+        self.convs.values().map(|c| u64::from(c.unread_count)).sum()
+    }
+
+    /// `getConversationList(nextSeq, count)`: newest first, orderKey < nextSeq when nextSeq > 0.
+    pub fn page(&self, next_seq: u64, count: usize, style: IdStyle) -> ConversationPage {
+        let upper = if next_seq == 0 { u64::MAX } else { next_seq };
+        let mut iter = self
+            .order
+            .range(..(upper, String::new()))
+            .rev()
+            .map(|(_, id)| &self.convs[id]);
+        let list: Vec<Conversation> = iter.by_ref().take(count).map(|c| c.styled(style)).collect();
+        let is_finished = iter.next().is_none();
+        ConversationPage {
+            next_seq: list.last().map_or(0, |c| c.order_key),
+            conversation_list: list,
+            is_finished,
+        }
+    }
+
+    /// Applies one change; records the store writes and events in `fx`.
+    pub fn apply(&mut self, change: &Change, origin: Origin, fx: &mut Effects) {
+        match change {
+            Change::ConversationUpdated {
+                conversation,
+                message,
+            } => self.apply_update(conversation, message.as_ref(), origin, fx),
+            Change::ConversationDeleted {
+                conversation_id,
+                clear_message,
+                upto_seq,
+            } => self.apply_delete(conversation_id, *clear_message, *upto_seq, origin, fx),
+        }
+    }
+
+    fn apply_update(
+        &mut self,
+        inc: &Conversation,
+        message: Option<&Message>,
+        origin: Origin,
+        fx: &mut Effects,
+    ) {
+        let id = &inc.conversation_id;
+        let tomb = self.tombs.get(id);
+        let hidden_upto = tomb.filter(|t| t.cleared).map_or(0, |t| t.upto_seq);
+        if let Some(m) = message.filter(|m| m.seq > hidden_upto) {
+            fx.batch.put_messages.push(m.clone());
+        }
+        let local = self.convs.get(id);
+        let prev_seq = local.map_or(0, Conversation::last_seq);
+        let accept = match local {
+            Some(c) => {
+                inc.last_seq() > c.last_seq()
+                    || (inc.last_seq() == c.last_seq() && inc.unread_count < c.unread_count)
+            }
+            None => tomb.is_none_or(|t| inc.last_seq() > t.upto_seq),
+        };
+        if !accept {
+            return;
+        }
+        fx.touch(id, local.is_some());
+        if origin == Origin::Remote {
+            if let Some(m) = message.filter(|m| m.seq > prev_seq.max(hidden_upto)) {
+                fx.messages.push(m.clone());
+            }
+        }
+        fx.batch.put_conversations.push(inc.clone());
+        self.insert(inc.clone());
+    }
+
+    fn apply_delete(&mut self, id: &str, clear: bool, upto: u64, origin: Origin, fx: &mut Effects) {
+        let newer_tomb = self
+            .tombs
+            .get(id)
+            .is_none_or(|t| upto > t.upto_seq || (upto == t.upto_seq && clear && !t.cleared));
+        if newer_tomb {
+            let tomb = Tombstone {
+                conversation_id: id.to_owned(),
+                upto_seq: upto,
+                cleared: clear,
+            };
+            fx.batch.put_tombstones.push(tomb.clone());
+            self.tombs.insert(id.to_owned(), tomb);
+            if clear {
+                fx.batch.clear_messages.push((id.to_owned(), upto));
+            }
+        }
+        match self.convs.get(id) {
+            Some(c) if upto >= c.last_seq() => {
+                fx.touch(id, true);
+                self.remove(id);
+                fx.batch.remove_conversations.push(id.to_owned());
+                fx.deleted(id);
+            }
+            Some(_) => {} // a newer message already brought it back
+            None if origin == Origin::Local => fx.deleted(id),
+            None => {}
+        }
+    }
+
+    /// A full list from the server replaces the local one: what it lacks was deleted.
+    pub fn reset(&mut self, server: &[Conversation], fx: &mut Effects) {
+        let keep: HashSet<&str> = server.iter().map(|c| c.conversation_id.as_str()).collect();
+        let gone: Vec<(String, u64)> = self
+            .convs
+            .values()
+            .filter(|c| !keep.contains(c.conversation_id.as_str()))
+            .map(|c| (c.conversation_id.clone(), c.last_seq()))
+            .collect();
+        for (id, upto) in gone {
+            self.apply_delete(&id, false, upto, Origin::Remote, fx);
+        }
+        for c in server {
+            let local = self.convs.get(&c.conversation_id);
+            if local != Some(c) {
+                fx.touch(&c.conversation_id, local.is_some());
+                fx.batch.put_conversations.push(c.clone());
+                self.insert(c.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::{conversation, message};
+
+    fn updated(id: &str, order: u64, unread: u32, seq: u64) -> Change {
+        Change::ConversationUpdated {
+            conversation: conversation(id, order, unread, seq),
+            message: Some(message(id, seq)),
+        }
+    }
+
+    fn deleted(id: &str, upto: u64, clear: bool) -> Change {
+        Change::ConversationDeleted {
+            conversation_id: id.into(),
+            clear_message: clear,
+            upto_seq: upto,
+        }
+    }
+
+    fn run(state: &mut LocalState, changes: &[Change], origin: Origin) -> Vec<Event> {
+        let mut fx = Effects::new(state);
+        for c in changes {
+            state.apply(c, origin, &mut fx);
+        }
+        fx.events(state, IdStyle::Native)
+    }
+
+    #[test]
+    fn every_order_of_the_same_changes_converges() {
+        let changes = [
+            updated("c2c_a", 1, 1, 1),
+            updated("c2c_a", 2, 2, 2),
+            deleted("c2c_a", 2, true),
+            updated("c2c_b", 3, 1, 1),
+            updated("c2c_a", 4, 1, 3),
+            updated("c2c_b", 3, 0, 1),
+        ];
+        let reference = {
+            let mut s = LocalState::default();
+            run(&mut s, &changes, Origin::Remote);
+            s.page(0, 100, IdStyle::Native)
+        };
+        assert_eq!(reference.conversation_list.len(), 2);
+        assert_eq!(reference.conversation_list[0].unread_count, 1);
+        assert_eq!(reference.conversation_list[1].unread_count, 0);
+        // Every rotation, the reverse, and everything applied twice.
+        for k in 0..changes.len() {
+            let mut order: Vec<_> = changes.to_vec();
+            order.rotate_left(k);
+            for seq in [order.clone(), order.iter().rev().cloned().collect()] {
+                let mut s = LocalState::default();
+                run(&mut s, &seq, Origin::Remote);
+                run(&mut s, &seq, Origin::Remote);
+                assert_eq!(s.page(0, 100, IdStyle::Native), reference, "order {seq:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn deletion_fires_once_and_old_messages_do_not_revive() {
+        let mut s = LocalState::default();
+        run(&mut s, &[updated("c2c_a", 1, 3, 5)], Origin::Remote);
+        let ev = run(&mut s, &[deleted("c2c_a", 5, false)], Origin::Remote);
+        assert_eq!(
+            ev,
+            vec![
+                Event::ConversationDeleted(vec!["c2c_a".into()]),
+                Event::TotalUnreadChanged(0)
+            ]
+        );
+        assert!(run(&mut s, &[deleted("c2c_a", 5, false)], Origin::Remote).is_empty());
+        assert!(run(&mut s, &[updated("c2c_a", 1, 3, 5)], Origin::Remote).is_empty());
+        let ev = run(&mut s, &[updated("c2c_a", 9, 1, 6)], Origin::Remote);
+        assert!(matches!(&ev[0], Event::NewConversation(c) if c[0].conversation_id == "c2c_a"));
+        assert!(matches!(&ev[1], Event::RecvNewMessage(m) if m.seq == 6));
+    }
+
+    #[test]
+    fn local_delete_of_unknown_conversation_still_reports_it() {
+        let mut s = LocalState::default();
+        let ev = run(&mut s, &[deleted("group_g", 0, true)], Origin::Local);
+        assert_eq!(ev, vec![Event::ConversationDeleted(vec!["group_g".into()])]);
+        let ev = run(&mut s, &[deleted("group_g", 0, true)], Origin::Remote);
+        assert!(ev.is_empty());
+    }
+
+    #[test]
+    fn paging_by_order_key() {
+        let mut s = LocalState::default();
+        let changes: Vec<_> = (1..=7)
+            .map(|i| updated(&format!("c2c_u{i}"), i * 10, 0, 1))
+            .collect();
+        run(&mut s, &changes, Origin::Remote);
+        let p1 = s.page(0, 3, IdStyle::Web);
+        let ids: Vec<_> = p1
+            .conversation_list
+            .iter()
+            .map(|c| c.conversation_id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["C2Cu7", "C2Cu6", "C2Cu5"]);
+        assert!(!p1.is_finished);
+        assert_eq!(p1.next_seq, 50);
+        let p2 = s.page(p1.next_seq, 3, IdStyle::Native);
+        let p3 = s.page(p2.next_seq, 3, IdStyle::Native);
+        assert_eq!(p3.conversation_list.len(), 1);
+        assert!(p3.is_finished);
+        let p4 = s.page(0, 7, IdStyle::Native);
+        assert!(p4.is_finished);
+    }
+
+    #[test]
+    fn reset_removes_what_the_server_lacks() {
+        let mut s = LocalState::default();
+        run(
+            &mut s,
+            &[updated("c2c_a", 1, 1, 1), updated("c2c_b", 2, 0, 1)],
+            Origin::Remote,
+        );
+        let mut fx = Effects::new(&s);
+        s.reset(
+            &[
+                conversation("c2c_b", 2, 0, 1),
+                conversation("c2c_c", 3, 2, 4),
+            ],
+            &mut fx,
+        );
+        let ev = fx.events(&s, IdStyle::Native);
+        assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
+        assert!(
+            matches!(&ev[1], Event::NewConversation(c) if c.len() == 1 && c[0].conversation_id == "c2c_c")
+        );
+        assert_eq!(ev[2], Event::TotalUnreadChanged(2));
+        assert_eq!(ev.len(), 3);
+    }
+}

@@ -1,0 +1,229 @@
+//! Wire types of the SDK <-> chat-server protocol (see `docs/protocol.md`). Shared by the SDK
+//! transport and the server so that both sides agree by construction. IDs on the wire are
+//! canonical (native style) and relative to the authenticated user.
+
+use crate::model::{Conversation, ConversationOperationResult, Message};
+use serde::{Deserialize, Serialize};
+
+/// Largest batch `deleteConversationList` and the server accept.
+pub const MAX_DELETE_BATCH: usize = 100;
+/// Largest page of conversations or messages.
+pub const MAX_PAGE: usize = 100;
+/// Text messages are 1–12000 bytes.
+pub const MAX_TEXT_BYTES: usize = 12_000;
+/// Changes per `GET /v1/changes` reply; clients loop while `hasMore`.
+pub const MAX_CHANGES_PER_REPLY: usize = 1000;
+
+/// Body of every non-2xx reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: u32,
+    pub message: String,
+}
+
+/// `POST /v1/login`: checks that the bearer userSig belongs to this sdkAppID and userID.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    #[serde(rename = "sdkAppID")]
+    pub sdk_app_id: u64,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginReply {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Server clock, milliseconds since the epoch.
+    pub server_time: u64,
+    /// Whether deletions are pushed to the user's other connected clients.
+    pub sync_conversation_deletion: bool,
+}
+
+/// `GET /v1/conversations?nextSeq=N&count=M`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationListReply {
+    pub conversation_list: Vec<Conversation>,
+    pub next_seq: u64,
+    pub is_finished: bool,
+}
+
+/// `POST /v1/conversations/delete`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteRequest {
+    #[serde(rename = "conversationIDList")]
+    pub conversation_id_list: Vec<String>,
+    pub clear_message: bool,
+}
+
+/// One item of a delete reply: the public result plus what the client needs to apply it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteResultItem {
+    #[serde(flatten)]
+    pub result: ConversationOperationResult,
+    /// For a deleted item (resultCode 0): the conversation's last message seq at deletion.
+    #[serde(default)]
+    pub upto_seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteReply {
+    pub results: Vec<DeleteResultItem>,
+}
+
+/// `POST /v1/messages`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRequest {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub text: String,
+}
+
+/// Reply to a send: the message and the sender's conversation after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendReply {
+    pub message: Message,
+    pub conversation: Conversation,
+}
+
+/// `GET /v1/messages?conversationID=X&count=N[&beforeSeq=S]`: newest first, only what this user
+/// may see (nothing at or below a cleared seq).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryReply {
+    pub message_list: Vec<Message>,
+}
+
+/// `POST /v1/conversations/read` with `{ "conversationID": ... }`: the conversation after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkReadRequest {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+}
+
+/// A change to one user's conversations. The same values travel in the change feed, over the
+/// WebSocket push, and between tabs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+#[allow(clippy::large_enum_variant)] // short-lived values; boxing would only add allocations
+pub enum Change {
+    /// The conversation as it now is; `message` is the new message that caused it, if any.
+    ConversationUpdated {
+        conversation: Conversation,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<Message>,
+    },
+    /// The user deleted the conversation when its newest message had seq `uptoSeq`.
+    ConversationDeleted {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        clear_message: bool,
+        upto_seq: u64,
+    },
+}
+
+/// A change with its position in the user's feed (1, 2, 3, ... per user).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEnvelope {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// `GET /v1/changes?since=N`. With `since = 0`, or a cursor the server does not know, the reply
+/// is a reset: `conversations` holds every live conversation and `changes` is empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesReply {
+    pub cursor: u64,
+    #[serde(default)]
+    pub reset: bool,
+    #[serde(default)]
+    pub conversations: Vec<Conversation>,
+    #[serde(default)]
+    pub changes: Vec<ChangeEnvelope>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// `GET /dev/usersig?userID=X` (only with `--dev`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSigReply {
+    pub user_sig: String,
+}
+
+/// `POST /dev/groups` (only with `--dev`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateGroupRequest {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// `GET /v1/info` (no auth): what a client or the demo needs to know about this server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    #[serde(rename = "sdkAppID")]
+    pub sdk_app_id: u64,
+    pub sync_conversation_deletion: bool,
+    pub dev: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_envelope_json_shape() {
+        let env = ChangeEnvelope {
+            seq: 7,
+            change: Change::ConversationDeleted {
+                conversation_id: "c2c_bob".into(),
+                clear_message: true,
+                upto_seq: 3,
+            },
+        };
+        let json = serde_json::to_value(&env).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"seq": 7, "kind": "conversationDeleted",
+                "conversationID": "c2c_bob", "clearMessage": true, "uptoSeq": 3})
+        );
+        let back: ChangeEnvelope = serde_json::from_value(json).unwrap();
+        assert_eq!(back, env);
+    }
+
+    #[test]
+    fn delete_item_flattens_public_result() {
+        let item = DeleteResultItem {
+            result: ConversationOperationResult {
+                conversation_id: "c2c_bob".into(),
+                result_code: 0,
+                result_info: String::new(),
+            },
+            upto_seq: 4,
+        };
+        let json = serde_json::to_value(&item).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"conversationID": "c2c_bob", "resultCode": 0, "resultInfo": "", "uptoSeq": 4})
+        );
+    }
+}

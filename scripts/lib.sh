@@ -1,0 +1,32 @@
+# Shared by the scripts: paths and small helpers. Sourced, not run.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$HOME/.cargo/bin:$ROOT/tests/node_modules/.bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export CHROME_BIN=${CHROME_BIN:-/usr/bin/chromium}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# Starts chat-server in the background on a free port and sets SERVER_URL and SERVER_PID.
+# Usage: start_server [extra chat-server flags...]; stop with stop_server.
+start_server() {
+  local ready
+  ready=$(mktemp -u "${TMPDIR:-/tmp}/chat-server-ready.XXXXXX")
+  "$ROOT/target/release/chat-server" --listen 127.0.0.1:0 --ready-file "$ready" "$@" \
+    > "${SERVER_LOG:-/dev/null}" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    [ -s "$ready" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "chat-server exited early" >&2; return 1; }
+    sleep 0.05
+  done
+  SERVER_URL=$(cat "$ready")
+  rm -f "$ready"
+  export SERVER_URL SERVER_PID
+}
+
+stop_server() {
+  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=
+}

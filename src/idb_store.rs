@@ -1,0 +1,430 @@
+//! The IndexedDB `Store`: one database per namespace, named `Namespace::key()`.
+//!
+//! Built on raw `web-sys` with a tiny promise wrapper rather than `idb` / `indexed_db_futures`:
+//! every call here is "compute everything, issue all requests synchronously, await the
+//! transaction's `complete`/`abort`", which needs no per-request futures, and it adds no crate
+//! (web-sys and js-sys are already linked) to a bundle with an 80 KB gzip budget.
+//!
+//! Values are the model's JSON shapes (`serde_json` → `JSON.parse`, one parse per list), stored as
+//! plain objects; u64 fields are JS numbers, exact below 2^53.
+
+use async_trait::async_trait;
+use chat_core::error::{ChatError, Result};
+use chat_core::model::{Conversation, Message, Tombstone};
+use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
+use js_sys::{Array, Function, Promise, Reflect, JSON};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DomException, IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbFactory, IdbKeyRange,
+    IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
+    IdbVersionChangeEvent,
+};
+
+const CONVERSATIONS: &str = "conversations";
+const TOMBSTONES: &str = "tombstones";
+const MESSAGES: &str = "messages";
+const META: &str = "meta";
+const CURSOR_KEY: &str = "cursor";
+
+type JsResult<T> = std::result::Result<T, JsValue>;
+
+/// One schema step; `MIGRATIONS[n]` takes a database from version `n` to `n + 1`. Runs inside the
+/// `versionchange` transaction (passed along for steps that rewrite data). Append, never edit.
+type Migration = fn(&IdbDatabase, &IdbTransaction) -> JsResult<()>;
+
+const MIGRATIONS: &[Migration] = &[migrate_v1];
+
+/// The schema version this build opens: one per migration.
+pub const DB_VERSION: u32 = MIGRATIONS.len() as u32;
+
+fn migrate_v1(db: &IdbDatabase, _tx: &IdbTransaction) -> JsResult<()> {
+    let by_id = IdbObjectStoreParameters::new();
+    by_id.set_key_path(&JsValue::from_str("conversationID"));
+    db.create_object_store_with_optional_parameters(CONVERSATIONS, &by_id)?;
+    db.create_object_store_with_optional_parameters(TOMBSTONES, &by_id)?;
+    // Keyed [conversationID, seq]: one conversation is one contiguous, ordered key range.
+    let by_seq = IdbObjectStoreParameters::new();
+    by_seq.set_key_path(&Array::of2(&"conversationID".into(), &"seq".into()));
+    db.create_object_store_with_optional_parameters(MESSAGES, &by_seq)?;
+    // Out-of-line keys: `cursor` → number.
+    db.create_object_store(META)?;
+    Ok(())
+}
+
+fn js_detail(e: &JsValue) -> String {
+    if let Some(d) = e.dyn_ref::<DomException>() {
+        format!("{}: {}", d.name(), d.message())
+    } else if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        String::from(err.message())
+    } else {
+        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    }
+}
+
+fn db_err(what: &str, e: &JsValue) -> ChatError {
+    ChatError::database(format!("{what}: {}", js_detail(e)))
+}
+
+/// The `IDBFactory` of the current global (Window or Worker), or a 6019 error.
+fn factory() -> Result<IdbFactory> {
+    let v = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+        .map_err(|e| db_err("IndexedDB is not accessible", &e))?;
+    v.dyn_into::<IdbFactory>()
+        .map_err(|_| ChatError::database("IndexedDB is not available in this environment"))
+}
+
+/// Resolves on the transaction's `complete`, fails on `abort` (which a failed request causes).
+/// Must be created before control returns to the event loop.
+fn tx_done(tx: &IdbTransaction) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve: Function, reject: Function| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    }))
+}
+
+async fn finish(tx: &IdbTransaction, done: JsFuture, what: &str) -> Result<()> {
+    match done.await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(match tx.error() {
+            Some(e) => db_err(what, &e),
+            None => ChatError::database(format!("{what}: transaction aborted")),
+        }),
+    }
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    JSON::parse(&text)
+}
+
+/// A list as a JS array (one `JSON.parse`), or `undefined` when empty.
+fn encode<T: Serialize>(values: &[T]) -> Result<JsValue> {
+    if values.is_empty() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    to_js(values).map_err(|e| db_err("apply: encode", &e))
+}
+
+fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T> {
+    let text: String = JSON::stringify(value).map_err(|e| db_err(what, &e))?.into();
+    serde_json::from_str(&text)
+        .map_err(|e| ChatError::database(format!("{what}: stored record unreadable: {e}")))
+}
+
+/// A Rust handler installed on a request; dropping it (also when the future awaiting the request
+/// is dropped early) uninstalls it before freeing the closure, so IndexedDB never calls a freed one.
+struct Armed<R, F: ?Sized> {
+    target: R,
+    unset: fn(&R),
+    _closure: Closure<F>,
+}
+
+impl<R, F: ?Sized> Drop for Armed<R, F> {
+    fn drop(&mut self) {
+        (self.unset)(&self.target);
+    }
+}
+
+fn store_names(names: &[&str]) -> Array {
+    names.iter().map(|n| JsValue::from_str(n)).collect()
+}
+
+/// Opens one IndexedDB database per namespace. Stateless: every `open` is a new connection.
+/// (Not a unit struct, so `IdbOpener::default()` reads naturally and fields can be added.)
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdbOpener {
+    _private: (),
+}
+
+impl IdbOpener {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `open`, returning the concrete store.
+    pub async fn open_idb(&self, namespace: &Namespace) -> Result<IdbStore> {
+        let name = namespace.key();
+        let req: IdbOpenDbRequest = factory()?
+            .open_with_u32(&name, DB_VERSION)
+            .map_err(|e| db_err("cannot open IndexedDB", &e))?;
+        let migration_error: Rc<RefCell<Option<String>>> = Rc::default();
+        let upgrade = {
+            let req = req.clone();
+            let migration_error = migration_error.clone();
+            Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |ev: IdbVersionChangeEvent| {
+                let from = ev.old_version() as usize;
+                let (Ok(db), Some(tx)) = (req.result(), req.transaction()) else {
+                    return;
+                };
+                let db: IdbDatabase = db.unchecked_into();
+                for (i, step) in MIGRATIONS.iter().enumerate().skip(from) {
+                    if let Err(e) = step(&db, &tx) {
+                        *migration_error.borrow_mut() =
+                            Some(format!("migration to version {}: {}", i + 1, js_detail(&e)));
+                        let _ = tx.abort();
+                        return;
+                    }
+                }
+            })
+        };
+        req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+        let upgrade = Armed {
+            target: req.clone(),
+            unset: |r: &IdbOpenDbRequest| r.set_onupgradeneeded(None),
+            _closure: upgrade,
+        };
+        let opened = JsFuture::from(Promise::new(&mut |resolve: Function, reject: Function| {
+            req.set_onsuccess(Some(&resolve));
+            req.set_onerror(Some(&reject));
+        }))
+        .await;
+        drop(upgrade);
+        if opened.is_err() {
+            if let Some(m) = migration_error.borrow_mut().take() {
+                return Err(ChatError::database(format!("cannot open {name}: {m}")));
+            }
+            return Err(match req.error() {
+                Ok(Some(e)) => db_err(&format!("cannot open {name}"), &e),
+                _ => ChatError::database(format!("cannot open {name}")),
+            });
+        }
+        let db: IdbDatabase = req
+            .result()
+            .map_err(|e| db_err("cannot open IndexedDB", &e))?
+            .unchecked_into();
+        // Another tab upgrading (or deleting) this database must not be blocked by us: close.
+        if let Ok(close) = Reflect::get(&db, &JsValue::from_str("close")) {
+            if let Some(close) = close.dyn_ref::<Function>() {
+                db.set_onversionchange(Some(&close.bind0(&db)));
+            }
+        }
+        Ok(IdbStore {
+            db,
+            fail_next_apply: Cell::new(false),
+        })
+    }
+}
+
+#[async_trait(?Send)]
+impl StoreOpener for IdbOpener {
+    async fn open(&self, namespace: &Namespace) -> Result<Rc<dyn Store>> {
+        Ok(Rc::new(self.open_idb(namespace).await?))
+    }
+}
+
+/// One open connection to a namespace's database.
+pub struct IdbStore {
+    db: IdbDatabase,
+    fail_next_apply: Cell<bool>,
+}
+
+impl IdbStore {
+    /// Test hook: the next `apply` issues all its requests, then one that fails, so the whole
+    /// transaction must abort.
+    #[doc(hidden)]
+    pub fn fail_next_apply(&self) {
+        self.fail_next_apply.set(true);
+    }
+
+    fn transaction(&self, names: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction> {
+        self.db
+            .transaction_with_str_sequence_and_mode(&store_names(names), mode)
+            .map_err(|e| db_err("cannot start transaction", &e))
+    }
+}
+
+/// The values of one batch, converted before the transaction starts.
+struct Prepared {
+    conversations: JsValue,
+    tombstones: JsValue,
+    messages: JsValue,
+}
+
+fn issue(tx: &IdbTransaction, batch: &StoreBatch, p: &Prepared, fail: bool) -> JsResult<()> {
+    if !batch.clear_messages.is_empty() {
+        let messages = tx.object_store(MESSAGES)?;
+        for (id, upto) in &batch.clear_messages {
+            let id = JsValue::from_str(id);
+            let range = IdbKeyRange::bound(
+                &Array::of2(&id, &JsValue::from_f64(f64::NEG_INFINITY)),
+                &Array::of2(&id, &JsValue::from_f64(*upto as f64)),
+            )?;
+            messages.delete(&range)?;
+        }
+    }
+    if !batch.remove_conversations.is_empty() {
+        let conversations = tx.object_store(CONVERSATIONS)?;
+        for id in &batch.remove_conversations {
+            conversations.delete(&JsValue::from_str(id))?;
+        }
+    }
+    if !batch.remove_tombstones.is_empty() {
+        let tombstones = tx.object_store(TOMBSTONES)?;
+        for id in &batch.remove_tombstones {
+            tombstones.delete(&JsValue::from_str(id))?;
+        }
+    }
+    for (name, values) in [
+        (CONVERSATIONS, &p.conversations),
+        (TOMBSTONES, &p.tombstones),
+        (MESSAGES, &p.messages),
+    ] {
+        if let Some(values) = values.dyn_ref::<Array>() {
+            if values.length() > 0 {
+                let store = tx.object_store(name)?;
+                for v in values.iter() {
+                    store.put(&v)?;
+                }
+            }
+        }
+    }
+    if let Some(cursor) = batch.cursor {
+        tx.object_store(META)?
+            .put_with_key(&JsValue::from_f64(cursor as f64), &CURSOR_KEY.into())?;
+    }
+    if fail {
+        // The second `add` of one key fails asynchronously (ConstraintError): the transaction
+        // aborts and every request above is rolled back.
+        let meta = tx.object_store(META)?;
+        meta.add_with_key(&JsValue::NULL, &"fault".into())?;
+        meta.add_with_key(&JsValue::NULL, &"fault".into())?;
+    }
+    Ok(())
+}
+
+#[async_trait(?Send)]
+impl Store for IdbStore {
+    async fn load(&self) -> Result<Snapshot> {
+        let tx = self.transaction(
+            &[CONVERSATIONS, TOMBSTONES, META],
+            IdbTransactionMode::Readonly,
+        )?;
+        let done = tx_done(&tx);
+        let requests = (|| -> JsResult<(IdbRequest, IdbRequest, IdbRequest)> {
+            Ok((
+                tx.object_store(CONVERSATIONS)?.get_all()?,
+                tx.object_store(TOMBSTONES)?.get_all()?,
+                tx.object_store(META)?.get(&CURSOR_KEY.into())?,
+            ))
+        })();
+        let (conversations, tombstones, cursor) = match requests {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.abort();
+                return Err(db_err("load", &e));
+            }
+        };
+        finish(&tx, done, "load").await?;
+        let result = |r: &IdbRequest| r.result().map_err(|e| db_err("load", &e));
+        Ok(Snapshot {
+            conversations: from_js::<Vec<Conversation>>(&result(&conversations)?, "load")?,
+            tombstones: from_js::<Vec<Tombstone>>(&result(&tombstones)?, "load")?,
+            cursor: result(&cursor)?.as_f64().map_or(0, |c| c as u64),
+        })
+    }
+
+    async fn apply(&self, batch: &StoreBatch) -> Result<()> {
+        let fail = self.fail_next_apply.replace(false);
+        if batch.is_empty() && !fail {
+            return Ok(());
+        }
+        // Everything is computed before the transaction exists: it cannot wait for other work.
+        let prepared = Prepared {
+            conversations: encode(&batch.put_conversations)?,
+            tombstones: encode(&batch.put_tombstones)?,
+            messages: encode(&batch.put_messages)?,
+        };
+        let mut names = Vec::with_capacity(4);
+        if !batch.remove_conversations.is_empty() || !batch.put_conversations.is_empty() {
+            names.push(CONVERSATIONS);
+        }
+        if !batch.remove_tombstones.is_empty() || !batch.put_tombstones.is_empty() {
+            names.push(TOMBSTONES);
+        }
+        if !batch.clear_messages.is_empty() || !batch.put_messages.is_empty() {
+            names.push(MESSAGES);
+        }
+        if batch.cursor.is_some() || fail {
+            names.push(META);
+        }
+        let tx = self.transaction(&names, IdbTransactionMode::Readwrite)?;
+        let done = tx_done(&tx);
+        if let Err(e) = issue(&tx, batch, &prepared, fail) {
+            let _ = tx.abort();
+            let _ = done.await;
+            return Err(db_err("apply", &e));
+        }
+        finish(&tx, done, "apply").await
+    }
+
+    async fn messages(
+        &self,
+        conversation_id: &str,
+        before_seq: Option<u64>,
+        count: usize,
+    ) -> Result<Vec<Message>> {
+        if count == 0 || before_seq == Some(0) {
+            return Ok(Vec::new());
+        }
+        let id = JsValue::from_str(conversation_id);
+        let upper = before_seq.map_or(f64::INFINITY, |s| s as f64);
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &Array::of2(&id, &JsValue::from_f64(f64::NEG_INFINITY)),
+            &Array::of2(&id, &JsValue::from_f64(upper)),
+            false,
+            before_seq.is_some(),
+        )
+        .map_err(|e| db_err("messages", &e))?;
+        let tx = self.transaction(&[MESSAGES], IdbTransactionMode::Readonly)?;
+        let done = tx_done(&tx);
+        let req = match tx
+            .object_store(MESSAGES)
+            .and_then(|s| s.open_cursor_with_range_and_direction(&range, IdbCursorDirection::Prev))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.abort();
+                return Err(db_err("messages", &e));
+            }
+        };
+        let out = Array::new();
+        let on_success = {
+            let (req, out) = (req.clone(), out.clone());
+            Closure::<dyn FnMut()>::new(move || {
+                let Some(cursor) = req
+                    .result()
+                    .ok()
+                    .and_then(|c| c.dyn_into::<IdbCursorWithValue>().ok())
+                else {
+                    return; // null: the range is exhausted
+                };
+                if let Ok(v) = cursor.value() {
+                    out.push(&v);
+                }
+                if (out.length() as usize) < count {
+                    let _ = cursor.continue_();
+                }
+            })
+        };
+        req.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+        let on_success = Armed {
+            target: req,
+            unset: |r: &IdbRequest| r.set_onsuccess(None),
+            _closure: on_success,
+        };
+        let finished = finish(&tx, done, "messages").await;
+        drop(on_success);
+        finished?;
+        from_js(&out, "messages")
+    }
+
+    async fn close(&self) {
+        self.db.close();
+    }
+}

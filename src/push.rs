@@ -1,0 +1,144 @@
+//! The WebSocket push: connect, apply each pushed change in order, and on every (re)connect sync
+//! from the stored cursor; reconnect with exponential backoff until stopped. An expired userSig
+//! ends the loop with `onUserSigExpired`.
+
+use crate::hooks::BrowserHooks;
+use chat_core::event::{Event, Hooks};
+use chat_core::wire::ChangeEnvelope;
+use chat_core::{Engine, ErrorCode};
+use futures_channel::mpsc;
+use futures_util::StreamExt;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, WebSocket};
+
+const FIRST_RETRY_MS: u32 = 250;
+const MAX_RETRY_MS: u32 = 10_000;
+
+enum SocketEvent {
+    Open,
+    Text(String),
+    Closed,
+}
+
+/// A running push connection; `stop` ends it.
+pub struct Push {
+    stopped: Rc<Cell<bool>>,
+    socket: Rc<RefCell<Option<WebSocket>>>,
+}
+
+impl Push {
+    pub fn start(engine: Engine, hooks: Rc<BrowserHooks>, url: String) -> Push {
+        let push = Push {
+            stopped: Rc::new(Cell::new(false)),
+            socket: Rc::new(RefCell::new(None)),
+        };
+        let (stopped, socket) = (push.stopped.clone(), push.socket.clone());
+        wasm_bindgen_futures::spawn_local(run(engine, hooks, url, stopped, socket));
+        push
+    }
+
+    pub fn stop(&self) {
+        self.stopped.set(true);
+        if let Some(ws) = self.socket.borrow_mut().take() {
+            let _ = ws.close();
+        }
+    }
+}
+
+async fn run(
+    engine: Engine,
+    hooks: Rc<BrowserHooks>,
+    url: String,
+    stopped: Rc<Cell<bool>>,
+    socket: Rc<RefCell<Option<WebSocket>>>,
+) {
+    let mut retry_ms = FIRST_RETRY_MS;
+    while !stopped.get() {
+        hooks.emit(Event::Connecting);
+        let (tx, mut rx) = mpsc::unbounded();
+        let Ok(ws) = WebSocket::new(&url) else {
+            hooks.emit(Event::ConnectFailed {
+                code: ErrorCode::NetworkDisconnected.code(),
+                message: format!("cannot open a WebSocket to {url}"),
+            });
+            return;
+        };
+        let on_open = {
+            let tx = tx.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let _ = tx.unbounded_send(SocketEvent::Open);
+            })
+        };
+        let on_message = {
+            let tx = tx.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    let _ = tx.unbounded_send(SocketEvent::Text(text));
+                }
+            })
+        };
+        let on_close = Closure::<dyn FnMut()>::new(move || {
+            let _ = tx.unbounded_send(SocketEvent::Closed);
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *socket.borrow_mut() = Some(ws.clone());
+
+        let mut opened = false;
+        while let Some(event) = rx.next().await {
+            match event {
+                SocketEvent::Open => {
+                    opened = true;
+                    retry_ms = FIRST_RETRY_MS;
+                    hooks.emit(Event::ConnectSuccess);
+                    let engine = engine.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = engine.sync().await;
+                    });
+                }
+                SocketEvent::Text(text) => {
+                    if let Ok(envelope) = serde_json::from_str::<ChangeEnvelope>(&text) {
+                        engine.on_push(envelope).await;
+                    }
+                }
+                SocketEvent::Closed => break,
+            }
+        }
+        ws.set_onopen(None);
+        ws.set_onmessage(None);
+        ws.set_onclose(None);
+        drop((on_open, on_message, on_close));
+        if stopped.get() {
+            return;
+        }
+        // Learn why: a sync answers with the server's own code (expired userSig, unreachable).
+        match engine.sync().await {
+            Err(e) if e.is(ErrorCode::UserSigExpired) => {
+                hooks.emit(Event::UserSigExpired);
+                return;
+            }
+            Err(e) if e.is(ErrorCode::UserSigInvalid) || e.is(ErrorCode::SdkNotLoggedIn) => {
+                hooks.emit(Event::ConnectFailed {
+                    code: e.code,
+                    message: e.message,
+                });
+                return;
+            }
+            Err(e) => hooks.emit(Event::ConnectFailed {
+                code: e.code,
+                message: e.message,
+            }),
+            Ok(()) if !opened => hooks.emit(Event::ConnectFailed {
+                code: ErrorCode::NetworkDisconnected.code(),
+                message: "the push connection could not be opened".into(),
+            }),
+            Ok(()) => {}
+        }
+        let jitter = (js_sys::Math::random() * f64::from(retry_ms) / 2.0) as u32;
+        gloo_timers::future::TimeoutFuture::new(retry_ms + jitter).await;
+        retry_ms = (retry_ms * 2).min(MAX_RETRY_MS);
+    }
+}

@@ -1,0 +1,49 @@
+//! Cross-tab sync: one BroadcastChannel per (sdkAppID, userID). A tab posts the changes it made;
+//! the others apply them through the same merge rules as server pushes, so each fires its events
+//! exactly once whichever arrives first.
+
+use chat_core::wire::Change;
+use chat_core::Engine;
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+pub struct TabChannel {
+    channel: BroadcastChannel,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl TabChannel {
+    /// None where BroadcastChannel is unavailable (the SDK then works as a single tab).
+    pub fn open(name: &str, engine: Engine) -> Option<TabChannel> {
+        let channel = BroadcastChannel::new(name).ok()?;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            if let Ok(changes) = serde_json::from_str::<Vec<Change>>(&text) {
+                let engine = engine.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    engine.on_tab_changes(changes).await;
+                });
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some(TabChannel {
+            channel,
+            _on_message: on_message,
+        })
+    }
+
+    pub fn post(&self, changes: &[Change]) {
+        if let Ok(text) = serde_json::to_string(changes) {
+            let _ = self.channel.post_message(&JsValue::from_str(&text));
+        }
+    }
+}
+
+impl Drop for TabChannel {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+    }
+}

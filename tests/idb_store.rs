@@ -1,0 +1,243 @@
+//! The IndexedDB store in headless Chromium:
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test idb_store`
+#![cfg(target_arch = "wasm32")]
+
+use chat_core::conformance::{conversation, message};
+use chat_core::model::Tombstone;
+use chat_core::store::{Namespace, Store, StoreBatch, StoreOpener};
+use chat_sdk::idb_store::IdbOpener;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Unique per test and run, so the origin's persistent databases never collide.
+fn prefix(test: &str) -> String {
+    format!(
+        "{test}{}r{}",
+        js_sys::Date::now() as u64,
+        (js_sys::Math::random() * 1e9) as u64
+    )
+}
+
+fn ns(user: String) -> Namespace {
+    Namespace {
+        sdk_app_id: 1400000001,
+        user_id: user,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn conformance() {
+    chat_core::conformance::run_all(&IdbOpener::default(), &prefix("conf")).await;
+}
+
+#[wasm_bindgen_test]
+async fn two_opens_share_data() {
+    let namespace = ns(prefix("persist"));
+    let first = IdbOpener::new().open(&namespace).await.expect("open 1");
+    let second = IdbOpener::new().open(&namespace).await.expect("open 2");
+    first
+        .apply(&StoreBatch {
+            put_conversations: vec![conversation("c2c_bob", 3, 1, 2)],
+            put_messages: vec![message("c2c_bob", 1), message("c2c_bob", 2)],
+            cursor: Some(77),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    // The second connection (as in another tab) sees the committed write.
+    let snap = second.load().await.expect("load");
+    assert_eq!(snap.conversations, vec![conversation("c2c_bob", 3, 1, 2)]);
+    assert_eq!(snap.cursor, 77);
+    let seqs: Vec<u64> = second
+        .messages("c2c_bob", None, 10)
+        .await
+        .expect("messages")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, vec![2, 1]);
+    first.close().await;
+    second.close().await;
+    // And a fresh connection after both closed still does.
+    let third = IdbOpener::new().open(&namespace).await.expect("open 3");
+    assert_eq!(third.load().await.expect("load").cursor, 77);
+    third.close().await;
+}
+
+#[wasm_bindgen_test]
+async fn failed_batch_changes_nothing() {
+    let namespace = ns(prefix("atomic"));
+    let store = IdbOpener::new().open_idb(&namespace).await.expect("open");
+    let before_batch = StoreBatch {
+        put_conversations: vec![
+            conversation("c2c_a", 1, 0, 3),
+            conversation("c2c_b", 2, 0, 1),
+        ],
+        put_tombstones: vec![Tombstone {
+            conversation_id: "c2c_x".into(),
+            upto_seq: 4,
+            cleared: false,
+        }],
+        put_messages: (1..=3).map(|s| message("c2c_a", s)).collect(),
+        cursor: Some(5),
+        ..Default::default()
+    };
+    store.apply(&before_batch).await.expect("apply");
+    let before = store.load().await.expect("load");
+    let before_msgs = store.messages("c2c_a", None, 10).await.expect("messages");
+
+    // Touches every store, in every kind of request; its last request fails.
+    store.fail_next_apply();
+    let err = store
+        .apply(&StoreBatch {
+            clear_messages: vec![("c2c_a".into(), 2)],
+            remove_conversations: vec!["c2c_b".into()],
+            remove_tombstones: vec!["c2c_x".into()],
+            put_conversations: vec![conversation("c2c_a", 9, 5, 4)],
+            put_tombstones: vec![Tombstone {
+                conversation_id: "c2c_b".into(),
+                upto_seq: 1,
+                cleared: true,
+            }],
+            put_messages: vec![message("c2c_a", 4)],
+            cursor: Some(6),
+        })
+        .await
+        .expect_err("the batch must fail");
+    assert_eq!(err.code, 6019, "database error code: {err:?}");
+
+    assert_eq!(
+        store.load().await.expect("load"),
+        before,
+        "snapshot unchanged"
+    );
+    assert_eq!(
+        store.messages("c2c_a", None, 10).await.expect("messages"),
+        before_msgs,
+        "messages unchanged"
+    );
+    // The store is still usable after the aborted transaction.
+    store
+        .apply(&StoreBatch {
+            cursor: Some(8),
+            ..Default::default()
+        })
+        .await
+        .expect("apply after abort");
+    assert_eq!(store.load().await.expect("load").cursor, 8);
+    store.close().await;
+}
+
+#[wasm_bindgen_test]
+async fn closed_store_fails_with_database_error() {
+    let store = IdbOpener::new()
+        .open(&ns(prefix("closed")))
+        .await
+        .expect("open");
+    store.close().await;
+    let err = store.load().await.expect_err("closed");
+    assert_eq!(err.code, 6019);
+}
+
+#[wasm_bindgen_test]
+async fn messages_edges() {
+    let store = IdbOpener::new()
+        .open(&ns(prefix("edges")))
+        .await
+        .expect("open");
+    store
+        .apply(&StoreBatch {
+            put_messages: vec![
+                message("c2c_a", 1),
+                message("c2c_a", 2),
+                // Neighbouring keys in other conversations must stay outside the range.
+                message("c2c_", 5),
+                message("c2c_a_", 1),
+                message("c2c_b", 1),
+            ],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let seqs = |v: Vec<chat_core::model::Message>| v.iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(store.messages("c2c_a", None, 10).await.unwrap()),
+        vec![2, 1]
+    );
+    assert_eq!(
+        seqs(store.messages("c2c_a", Some(2), 10).await.unwrap()),
+        vec![1]
+    );
+    assert_eq!(
+        seqs(store.messages("c2c_a", Some(1), 10).await.unwrap()),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        seqs(store.messages("c2c_a", Some(0), 10).await.unwrap()),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        seqs(store.messages("c2c_a", None, 0).await.unwrap()),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        seqs(store.messages("c2c_a", None, 1).await.unwrap()),
+        vec![2]
+    );
+    store
+        .apply(&StoreBatch {
+            clear_messages: vec![("c2c_a".into(), u64::MAX)],
+            ..Default::default()
+        })
+        .await
+        .expect("clear all");
+    assert!(store.messages("c2c_a", None, 10).await.unwrap().is_empty());
+    assert_eq!(store.messages("c2c_", None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.messages("c2c_a_", None, 10).await.unwrap().len(), 1);
+    store.close().await;
+}
+
+/// Opens `name` at `version` directly, as a newer SDK in another tab would.
+async fn raw_open(name: &str, version: u32) -> Result<web_sys::IdbDatabase, wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    let factory: web_sys::IdbFactory =
+        js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())?.unchecked_into();
+    let req = factory.open_with_u32(name, version)?;
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    wasm_bindgen_futures::JsFuture::from(done).await?;
+    Ok(req.result()?.unchecked_into())
+}
+
+#[wasm_bindgen_test]
+async fn upgrade_elsewhere_closes_us_and_newer_schema_fails_open() {
+    use chat_sdk::idb_store::DB_VERSION;
+    let namespace = ns(prefix("upgrade"));
+    let store = IdbOpener::new().open(&namespace).await.expect("open");
+    store
+        .apply(&StoreBatch {
+            cursor: Some(3),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    // Would wait on `blocked` forever if our connection did not close on `versionchange`.
+    let newer = raw_open(&namespace.key(), DB_VERSION + 1)
+        .await
+        .expect("upgrade from another connection is not blocked");
+    assert_eq!(newer.version(), f64::from(DB_VERSION + 1));
+    let err = store.load().await.expect_err("our connection was closed");
+    assert_eq!(err.code, 6019);
+    newer.close();
+    // A database newer than this build cannot be opened: 6019, so the engine falls back.
+    let err = IdbOpener::new()
+        .open(&namespace)
+        .await
+        .err()
+        .expect("VersionError");
+    assert_eq!(err.code, 6019, "{err:?}");
+    assert!(err.message.contains("VersionError"), "{}", err.message);
+}
