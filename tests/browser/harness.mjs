@@ -85,16 +85,30 @@ export async function createGroup(serverURL, groupID, name, members) {
 }
 
 /** Calls a /v1/ route as `userID` (logging it in first), for peers that need no browser. */
+const apiSigs = new Map();
 export async function api(serverURL, userID, method, path, body) {
-  const sig = await getUserSig(serverURL, userID);
-  const headers = { authorization: `Bearer ${sig}`, "content-type": "application/json" };
-  if (path !== "/v1/login") {
-    await fetch(`${serverURL}/v1/login`, { method: "POST", headers, body: JSON.stringify({ sdkAppID: SDK_APP_ID, userID }) });
+  const key = `${serverURL} ${userID}`;
+  let sig = apiSigs.get(key);
+  if (!sig) {
+    sig = await getUserSig(serverURL, userID);
+    const r = await fetch(`${serverURL}/v1/login`, {
+      method: "POST", headers: { authorization: `Bearer ${sig}`, "content-type": "application/json" },
+      body: JSON.stringify({ sdkAppID: SDK_APP_ID, userID }),
+    });
+    if (!r.ok) throw new Error(`login ${userID}: ${r.status}`);
+    apiSigs.set(key, sig);
   }
+  const headers = { authorization: `Bearer ${sig}`, "content-type": "application/json" };
   const r = await fetch(`${serverURL}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const json = await r.json().catch(() => null);
   if (!r.ok) throw new Error(`${method} ${path} as ${userID}: ${r.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/** History of `conversationID` as seen by `userID` on the server (texts, newest first). */
+export async function historyAs(serverURL, userID, conversationID) {
+  const r = await api(serverURL, userID, "GET", `/v1/messages?conversationID=${encodeURIComponent(conversationID)}&count=100`);
+  return r.messageList.map((m) => m.text);
 }
 
 /** The peer `from` sends a text to conversation `conversationID` (native ID relative to `from`). */

@@ -127,7 +127,8 @@ impl Engine {
         };
         self.inner.transport.login(&request, &sig).await?;
         self.alive()?;
-        self.logout_now().await;
+        // The transport now holds the new user's credentials: only the old session ends.
+        self.end_session().await;
         let namespace = Namespace {
             sdk_app_id: self.sdk_app_id(),
             user_id: user.clone(),
@@ -167,8 +168,12 @@ impl Engine {
     }
 
     async fn logout_now(&self) {
-        let old = self.inner.session.borrow_mut().take();
         self.inner.transport.logout();
+        self.end_session().await;
+    }
+
+    async fn end_session(&self) {
+        let old = self.inner.session.borrow_mut().take();
         if let Some(s) = old {
             s.store.close().await;
         }
@@ -179,11 +184,7 @@ impl Engine {
         if self.inner.destroyed.replace(true) {
             return;
         }
-        let old = self.inner.session.borrow_mut().take();
-        self.inner.transport.logout();
-        if let Some(s) = old {
-            s.store.close().await;
-        }
+        self.logout_now().await;
     }
 
     pub fn is_destroyed(&self) -> bool {

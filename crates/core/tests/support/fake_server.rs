@@ -1,0 +1,407 @@
+//! A small in-memory model of chat-server's conversation rules, enough to drive the engine.
+
+use chat_core::error::{ChatError, ErrorCode, Result};
+use chat_core::model::{Conversation, ConversationOperationResult, Message};
+use chat_core::transport::Transport;
+use chat_core::wire::*;
+use chat_core::ConversationId;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+#[derive(Clone, Default)]
+struct Entry {
+    live: bool,
+    cleared: u64,
+    unread: u32,
+    order_key: u64,
+}
+
+/// (sender, text, order key) of one message; its seq is its index + 1.
+type Stored = (String, String, u64);
+
+#[derive(Default)]
+pub struct FakeServer {
+    /// thread key -> messages (seq = index + 1), as (sender, text, order_key).
+    threads: RefCell<HashMap<String, Vec<Stored>>>,
+    /// (user, canonical id) -> entry
+    entries: RefCell<BTreeMap<(String, String), Entry>>,
+    feeds: RefCell<HashMap<String, Vec<ChangeEnvelope>>>,
+    groups: RefCell<HashMap<String, Vec<String>>>,
+    order: Cell<u64>,
+    pub sync_deletion: Cell<bool>,
+    pub fail_next: RefCell<Option<ChatError>>,
+    pub calls: Cell<usize>,
+    transports: RefCell<Vec<std::rc::Weak<FakeTransport>>>,
+}
+
+fn thread_key(user: &str, id: &ConversationId) -> String {
+    match id {
+        ConversationId::C2c(peer) => {
+            let mut pair = [user.to_owned(), peer.clone()];
+            pair.sort();
+            format!("c2c:{}:{}", pair[0], pair[1])
+        }
+        ConversationId::Group(g) => format!("group:{g}"),
+    }
+}
+
+impl FakeServer {
+    pub fn new() -> Rc<FakeServer> {
+        Rc::new(FakeServer::default())
+    }
+
+    pub fn create_group(&self, group: &str, members: &[&str]) {
+        self.groups.borrow_mut().insert(
+            group.into(),
+            members.iter().map(|s| s.to_string()).collect(),
+        );
+    }
+
+    pub fn fail_next(&self, code: ErrorCode) {
+        *self.fail_next.borrow_mut() = Some(ChatError::new(code, "injected failure"));
+    }
+
+    pub fn live_ids(&self, user: &str) -> Vec<String> {
+        self.entries
+            .borrow()
+            .iter()
+            .filter(|((u, _), e)| u == user && e.live)
+            .map(|((_, id), _)| id.clone())
+            .collect()
+    }
+
+    fn view(&self, user: &str, id: &ConversationId) -> Conversation {
+        let canonical = id.canonical();
+        let entry = self.entries.borrow()[&(user.to_owned(), canonical.clone())].clone();
+        let threads = self.threads.borrow();
+        let msgs = threads
+            .get(&thread_key(user, id))
+            .cloned()
+            .unwrap_or_default();
+        let last = msgs.len() as u64;
+        let last_message =
+            (last > entry.cleared).then(|| self.message(id, &msgs[last as usize - 1], last));
+        Conversation {
+            conversation_id: canonical,
+            kind: id.kind() as u8,
+            user_id: matches!(id, ConversationId::C2c(_)).then(|| id.target().to_owned()),
+            group_id: matches!(id, ConversationId::Group(_)).then(|| id.target().to_owned()),
+            show_name: id.target().to_owned(),
+            unread_count: entry.unread,
+            last_message,
+            order_key: entry.order_key,
+        }
+    }
+
+    fn message(&self, id: &ConversationId, m: &(String, String, u64), seq: u64) -> Message {
+        Message {
+            msg_id: format!("m{}", m.2),
+            conversation_id: id.canonical(),
+            sender: m.0.clone(),
+            text: m.1.clone(),
+            timestamp: 1_700_000_000_000 + m.2,
+            seq,
+        }
+    }
+
+    fn append(&self, user: &str, change: Change, push: bool) {
+        let mut feeds = self.feeds.borrow_mut();
+        let feed = feeds.entry(user.to_owned()).or_default();
+        let env = ChangeEnvelope {
+            seq: feed.len() as u64 + 1,
+            change,
+        };
+        feed.push(env.clone());
+        if push {
+            for t in self.transports.borrow().iter().filter_map(|w| w.upgrade()) {
+                if t.user.borrow().as_deref() == Some(user) {
+                    t.pushes.borrow_mut().push(env.clone());
+                }
+            }
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        self.calls.set(self.calls.get() + 1);
+        match self.fail_next.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn send(&self, user: &str, id: &ConversationId, text: &str) -> Result<SendReply> {
+        let participants: Vec<(String, ConversationId)> = match id {
+            ConversationId::C2c(peer) => vec![
+                (user.to_owned(), id.clone()),
+                (peer.clone(), ConversationId::c2c(user)),
+            ],
+            ConversationId::Group(g) => {
+                let members = self.groups.borrow().get(g).cloned().unwrap_or_default();
+                if !members.iter().any(|m| m == user) {
+                    return Err(ChatError::new(ErrorCode::NoPermission, "not a member"));
+                }
+                members.into_iter().map(|m| (m, id.clone())).collect()
+            }
+        };
+        self.order.set(self.order.get() + 1);
+        let order = self.order.get();
+        let seq = {
+            let mut threads = self.threads.borrow_mut();
+            let t = threads.entry(thread_key(user, id)).or_default();
+            t.push((user.to_owned(), text.to_owned(), order));
+            t.len() as u64
+        };
+        for (member, member_id) in &participants {
+            {
+                let mut entries = self.entries.borrow_mut();
+                let e = entries
+                    .entry((member.clone(), member_id.canonical()))
+                    .or_default();
+                e.live = true;
+                e.order_key = order;
+                if member != user {
+                    e.unread += 1;
+                }
+            }
+            let conversation = self.view(member, member_id);
+            let message = conversation.last_message.clone();
+            self.append(
+                member,
+                Change::ConversationUpdated {
+                    conversation,
+                    message,
+                },
+                true,
+            );
+        }
+        let conversation = self.view(user, id);
+        let message = conversation.last_message.clone().expect("just sent");
+        assert_eq!(message.seq, seq);
+        Ok(SendReply {
+            message,
+            conversation,
+        })
+    }
+}
+
+/// One device's connection to the fake server; pushes queue up until the test delivers them.
+pub struct FakeTransport {
+    server: Rc<FakeServer>,
+    user: RefCell<Option<String>>,
+    pushes: RefCell<Vec<ChangeEnvelope>>,
+}
+
+impl FakeTransport {
+    pub fn new(server: Rc<FakeServer>) -> FakeTransport {
+        FakeTransport {
+            server,
+            user: RefCell::new(None),
+            pushes: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn take_pushes(&self) -> Vec<ChangeEnvelope> {
+        std::mem::take(&mut *self.pushes.borrow_mut())
+    }
+
+    fn user(&self) -> Result<String> {
+        self.server.check()?;
+        self.user
+            .borrow()
+            .clone()
+            .ok_or_else(|| ChatError::new(ErrorCode::UserSigInvalid, "no credentials"))
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl Transport for FakeTransport {
+    async fn login(&self, request: &LoginRequest, user_sig: &str) -> Result<LoginReply> {
+        self.server.check()?;
+        match user_sig {
+            "valid" => {}
+            "expired" => return Err(ChatError::new(ErrorCode::UserSigExpired, "expired")),
+            _ => return Err(ChatError::new(ErrorCode::UserSigInvalid, "bad sig")),
+        }
+        *self.user.borrow_mut() = Some(request.user_id.clone());
+        Ok(LoginReply {
+            user_id: request.user_id.clone(),
+            server_time: 0,
+            sync_conversation_deletion: self.server.sync_deletion.get(),
+        })
+    }
+
+    fn logout(&self) {
+        *self.user.borrow_mut() = None;
+    }
+
+    async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation> {
+        let user = self.user()?;
+        let id = ConversationId::parse(conversation_id)?;
+        let live = self
+            .server
+            .entries
+            .borrow()
+            .get(&(user.clone(), id.canonical()))
+            .is_some_and(|e| e.live);
+        if !live {
+            return Err(ChatError::not_found(conversation_id));
+        }
+        Ok(self.server.view(&user, &id))
+    }
+
+    async fn delete_conversations(&self, request: &DeleteRequest) -> Result<DeleteReply> {
+        let user = self.user()?;
+        assert!(request.conversation_id_list.len() <= MAX_DELETE_BATCH);
+        let mut results = Vec::new();
+        for raw in &request.conversation_id_list {
+            let id = ConversationId::parse(raw)?;
+            let key = (user.clone(), id.canonical());
+            let upto = self
+                .server
+                .threads
+                .borrow()
+                .get(&thread_key(&user, &id))
+                .map_or(0, |t| t.len() as u64);
+            let deleted = {
+                let mut entries = self.server.entries.borrow_mut();
+                match entries.get_mut(&key) {
+                    Some(e) if e.live => {
+                        e.live = false;
+                        e.unread = 0;
+                        if request.clear_message {
+                            e.cleared = upto;
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if deleted {
+                self.server.append(
+                    &user,
+                    Change::ConversationDeleted {
+                        conversation_id: id.canonical(),
+                        clear_message: request.clear_message,
+                        upto_seq: upto,
+                    },
+                    self.server.sync_deletion.get(),
+                );
+            }
+            results.push(DeleteResultItem {
+                result: ConversationOperationResult {
+                    conversation_id: raw.clone(),
+                    result_code: if deleted { 0 } else { 2500 },
+                    result_info: if deleted {
+                        String::new()
+                    } else {
+                        ChatError::not_found(raw).message
+                    },
+                },
+                upto_seq: upto,
+            });
+        }
+        Ok(DeleteReply { results })
+    }
+
+    async fn send_text(&self, request: &SendRequest) -> Result<SendReply> {
+        let user = self.user()?;
+        let id = ConversationId::parse(&request.conversation_id)?;
+        self.server.send(&user, &id, &request.text)
+    }
+
+    async fn history(
+        &self,
+        conversation_id: &str,
+        count: usize,
+        before_seq: Option<u64>,
+    ) -> Result<HistoryReply> {
+        let user = self.user()?;
+        let id = ConversationId::parse(conversation_id)?;
+        let cleared = self
+            .server
+            .entries
+            .borrow()
+            .get(&(user.clone(), id.canonical()))
+            .map_or(0, |e| e.cleared);
+        let threads = self.server.threads.borrow();
+        let msgs = threads
+            .get(&thread_key(&user, &id))
+            .cloned()
+            .unwrap_or_default();
+        let before = before_seq.unwrap_or(u64::MAX);
+        let message_list = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i as u64 + 1, m))
+            .filter(|(seq, _)| *seq > cleared && *seq < before)
+            .rev()
+            .take(count)
+            .map(|(seq, m)| self.server.message(&id, m, seq))
+            .collect();
+        Ok(HistoryReply { message_list })
+    }
+
+    async fn mark_read(&self, conversation_id: &str) -> Result<Conversation> {
+        let user = self.user()?;
+        let id = ConversationId::parse(conversation_id)?;
+        {
+            let mut entries = self.server.entries.borrow_mut();
+            match entries.get_mut(&(user.clone(), id.canonical())) {
+                Some(e) if e.live => e.unread = 0,
+                _ => return Err(ChatError::not_found(conversation_id)),
+            }
+        }
+        let conversation = self.server.view(&user, &id);
+        self.server.append(
+            &user,
+            Change::ConversationUpdated {
+                conversation: conversation.clone(),
+                message: None,
+            },
+            true,
+        );
+        Ok(conversation)
+    }
+
+    async fn changes(&self, since: u64) -> Result<ChangesReply> {
+        let user = self.user()?;
+        let feed = self
+            .server
+            .feeds
+            .borrow()
+            .get(&user)
+            .cloned()
+            .unwrap_or_default();
+        let newest = feed.len() as u64;
+        if since == 0 || since > newest {
+            let conversations = self
+                .server
+                .live_ids(&user)
+                .iter()
+                .map(|id| self.server.view(&user, &ConversationId::parse(id).unwrap()))
+                .collect();
+            return Ok(ChangesReply {
+                cursor: newest,
+                reset: true,
+                conversations,
+                changes: vec![],
+                has_more: false,
+            });
+        }
+        Ok(ChangesReply {
+            cursor: newest,
+            reset: false,
+            conversations: vec![],
+            changes: feed[since as usize..].to_vec(),
+            has_more: false,
+        })
+    }
+}
+
+impl FakeServer {
+    /// Registers a transport so pushes reach it (the fake's WebSocket).
+    pub fn connect(&self, transport: &Rc<FakeTransport>) {
+        self.transports.borrow_mut().push(Rc::downgrade(transport));
+    }
+}
