@@ -149,9 +149,13 @@ impl ChatSDK {
         })
     }
 
+    /// The logged-in userID, or `null` (not `undefined`) when nobody is logged in.
     #[wasm_bindgen(js_name = getLoginUser)]
-    pub fn get_login_user(&self) -> Option<String> {
-        self.inner.engine.login_user()
+    pub fn get_login_user(&self) -> JsValue {
+        self.inner
+            .engine
+            .login_user()
+            .map_or(JsValue::NULL, |user| JsValue::from_str(&user))
     }
 
     #[wasm_bindgen(js_name = getConversationManager)]

@@ -109,8 +109,8 @@ function log(source, name, args) {
   const detail = args.length ? args.map(fmtArg).join(", ") : "";
   const item = el("li", { class: `log-item src-${source}`, "data-testid": "log-entry", dataset: { event: name } },
     el("time", { class: "log-time", text: clock() }),
-    el("span", { class: "log-src", text: source }),
     el("span", { class: "log-name", text: name }),
+    el("span", { class: "log-src", text: { conversation: "conv", message: "msg" }[source] ?? source, title: `${source} listener` }),
     detail ? el("code", { class: "log-args", text: detail }) : null);
   list.prepend(item);
   while (list.childElementCount > MAX_LOG) list.lastElementChild.remove();
@@ -135,9 +135,11 @@ async function loadInfo() {
     state.info = await fetchJSON("/v1/info");
     const on = !!state.info.syncConversationDeletion;
     note.dataset.sync = on ? "on" : "off";
-    note.textContent = on
-      ? "Deletion sync is ON on this server: a conversation deleted on one device disappears from this user's other devices at once."
-      : "Deletion sync is OFF on this server: other devices of this user learn about deletions only when they sync next (e.g. after a reload).";
+    note.replaceChildren(
+      el("strong", { text: on ? "Deletion sync is ON" : "Deletion sync is OFF" }),
+      el("span", { class: "sync-detail", text: on
+        ? " on this server: a conversation deleted on one device disappears from this user's other devices at once."
+        : " on this server: other devices of this user learn about a deletion only when they sync next (e.g. after a reload)." }));
     if (!state.info.dev) showError("This server runs without --dev: the demo cannot fetch userSigs. Start it with scripts/demo.");
   } catch (e) {
     note.dataset.sync = "unknown";
@@ -169,7 +171,7 @@ async function login(userID) {
     url.searchParams.set("user", state.user);
     history.replaceState(null, "", url);
     enterApp();
-    await Promise.all([refreshConversations(), refreshTotalUnread()]);
+    await Promise.all([scheduleRefresh(), refreshTotalUnread()]);
   } catch (e) {
     showError(e);
     await teardown();
@@ -244,7 +246,7 @@ function enterApp() {
   $("app-view").hidden = false;
   $("session").hidden = false;
   $("current-user").textContent = state.user;
-  $("current-device").textContent = DEVICE === "1" ? "device 1 · IndexedDB" : `device ${DEVICE} · memory storage`;
+  $("current-device").textContent = DEVICE === "1" ? "device 1 · IndexedDB" : `device ${DEVICE} · in-memory`;
   document.title = `${state.user} · Chat SDK demo`;
   setView("list");
 }
@@ -294,6 +296,7 @@ async function refreshConversations() {
 }
 
 async function loadMore() {
+  if (refreshing) await refreshing;
   try {
     const page = await state.conv.getConversationList(state.nextSeq, PAGE);
     state.conversations.push(...page.conversationList);

@@ -124,6 +124,9 @@ test("clearMessage true hides older history, false keeps it; the peer keeps thei
 test("unread totals: deleting an unread conversation fires the new total; clean unread; a new message brings it back", () =>
   withContext(async (context) => {
     const page = await newClient(context, server.url, "ur_alice");
+    // Wait for the sync that follows the push connection (the race between that sync and pushes
+    // is covered by its own test in sync-race.test.mjs).
+    await waitFor(page, `eventsNamed("onConnectSuccess").length >= 1 && eventsNamed("onSyncServerFinish").length >= 2`);
     for (const t of ["1", "2", "3"]) await sendAs(server.url, "ur_bob", "c2c_ur_alice", t);
     for (const t of ["1", "2"]) await sendAs(server.url, "ur_dave", "c2c_ur_alice", t);
     await waitFor(page, `(await cm.getTotalUnreadMessageCount()) === 5`);

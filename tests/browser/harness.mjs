@@ -11,6 +11,10 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SDK_APP_ID = 1400000001;
 const SERVER_BIN = join(ROOT, "target/release/chat-server");
 
+// Servers still running when node exits (a crash between start and stop) are killed by PID.
+const liveServers = new Set();
+process.on("exit", () => { for (const pid of liveServers) { try { process.kill(pid, "SIGKILL"); } catch {} } });
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -34,7 +38,8 @@ export async function startServer(opts = {}) {
   child.stderr.on("data", (d) => { stderr += d; });
   const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
   let done = false;
-  exited.then(() => { done = true; });
+  liveServers.add(child.pid);
+  exited.then(() => { done = true; liveServers.delete(child.pid); });
   const deadline = Date.now() + 10_000;
   while (!(existsSync(ready) && readFileSync(ready, "utf8").trim())) {
     if (done) { rmSync(dir, { recursive: true, force: true }); throw new Error(`chat-server exited early: ${stderr}`); }

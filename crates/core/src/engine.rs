@@ -134,10 +134,12 @@ impl Engine {
             user_id: user.clone(),
         };
         let (store, snapshot) = self.open_store(&namespace).await;
+        let mut state = LocalState::from_snapshot(snapshot);
+        state.me = user.clone();
         let session = Rc::new(Session {
             user,
             store,
-            state: RefCell::new(LocalState::from_snapshot(snapshot)),
+            state: RefCell::new(state),
             write_lock: async_lock::Mutex::new(()),
         });
         *self.inner.session.borrow_mut() = Some(session);

@@ -28,6 +28,8 @@ pub struct LocalState {
     order: BTreeSet<(u64, String)>,
     tombs: HashMap<String, Tombstone>,
     pub cursor: u64,
+    /// The logged-in user: their own messages (sent from any device) are not "received".
+    pub me: String,
 }
 
 /// What applying changes did: the store batch to write and what listeners must hear.
@@ -216,7 +218,8 @@ impl LocalState {
         }
         fx.touch(id, local.is_some());
         if origin == Origin::Remote {
-            if let Some(m) = message.filter(|m| m.seq > prev_seq.max(hidden_upto)) {
+            let fresh = |m: &&Message| m.seq > prev_seq.max(hidden_upto) && m.sender != self.me;
+            if let Some(m) = message.filter(fresh) {
                 fx.messages.push(m.clone());
             }
         }
@@ -249,7 +252,8 @@ impl LocalState {
                 fx.deleted(id);
             }
             Some(_) => {} // a newer message already brought it back
-            None if origin == Origin::Local => fx.deleted(id),
+            // This client's own deletion whose push was applied first has fired already.
+            None if origin == Origin::Local && newer_tomb => fx.deleted(id),
             None => {}
         }
     }
@@ -353,6 +357,27 @@ mod tests {
         let ev = run(&mut s, &[updated("c2c_a", 9, 1, 6)], Origin::Remote);
         assert!(matches!(&ev[0], Event::NewConversation(c) if c[0].conversation_id == "c2c_a"));
         assert!(matches!(&ev[1], Event::RecvNewMessage(m) if m.seq == 6));
+    }
+
+    #[test]
+    fn own_deletion_pushed_before_the_reply_fires_once() {
+        let mut s = LocalState::default();
+        run(&mut s, &[updated("c2c_a", 1, 0, 2)], Origin::Remote);
+        let pushed = run(&mut s, &[deleted("c2c_a", 2, true)], Origin::Remote);
+        assert_eq!(pushed[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
+        let local = run(&mut s, &[deleted("c2c_a", 2, true)], Origin::Local);
+        assert!(local.is_empty(), "{local:?}");
+    }
+
+    #[test]
+    fn own_messages_are_not_received() {
+        let mut s = LocalState {
+            me: "peer".into(),
+            ..Default::default()
+        };
+        let ev = run(&mut s, &[updated("c2c_a", 1, 0, 1)], Origin::Remote);
+        assert!(matches!(&ev[0], Event::NewConversation(_)));
+        assert!(!ev.iter().any(|e| matches!(e, Event::RecvNewMessage(_))));
     }
 
     #[test]

@@ -246,6 +246,27 @@ fn other_device_with_sync_gets_event_once() {
 }
 
 #[test]
+fn own_pushes_arriving_before_the_reply_fire_nothing_twice() {
+    let (server, alice, _bob) = setup();
+    server.sync_deletion.set(true);
+    *alice.transport.push_before_reply.borrow_mut() = Some(alice.engine.clone());
+    alice
+        .delete(&["c2c_bob", "group_team"], true)
+        .expect("delete");
+    assert_eq!(alice.hooks.deleted_ids(), vec!["c2c_bob", "group_team"]);
+    alice.hooks.take();
+    alice.send("c2c_carol", "mine");
+    let events = alice.hooks.take();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::RecvNewMessage(_))),
+        "own message is not received: {events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::ConversationChanged(c) if c[0].last_message.as_ref().unwrap().text == "mine")));
+}
+
+#[test]
 fn without_sync_other_device_converges_at_next_sync() {
     let (server, alice, _bob) = setup();
     let alice2 = device(&server, "alice", IdStyle::Native);

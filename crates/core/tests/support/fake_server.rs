@@ -190,6 +190,8 @@ pub struct FakeTransport {
     server: Rc<FakeServer>,
     user: RefCell<Option<String>>,
     pushes: RefCell<Vec<ChangeEnvelope>>,
+    /// When set, pushes reach this engine before a reply does (a fast WebSocket, a slow HTTP).
+    pub push_before_reply: RefCell<Option<chat_core::Engine>>,
 }
 
 impl FakeTransport {
@@ -198,11 +200,21 @@ impl FakeTransport {
             server,
             user: RefCell::new(None),
             pushes: RefCell::new(Vec::new()),
+            push_before_reply: RefCell::new(None),
         }
     }
 
     pub fn take_pushes(&self) -> Vec<ChangeEnvelope> {
         std::mem::take(&mut *self.pushes.borrow_mut())
+    }
+
+    async fn flush_early_pushes(&self) {
+        let engine = self.push_before_reply.borrow().clone();
+        if let Some(engine) = engine {
+            for env in self.take_pushes() {
+                engine.on_push(env).await;
+            }
+        }
     }
 
     fn user(&self) -> Result<String> {
@@ -301,13 +313,16 @@ impl Transport for FakeTransport {
                 upto_seq: upto,
             });
         }
+        self.flush_early_pushes().await;
         Ok(DeleteReply { results })
     }
 
     async fn send_text(&self, request: &SendRequest) -> Result<SendReply> {
         let user = self.user()?;
         let id = ConversationId::parse(&request.conversation_id)?;
-        self.server.send(&user, &id, &request.text)
+        let reply = self.server.send(&user, &id, &request.text);
+        self.flush_early_pushes().await;
+        reply
     }
 
     async fn history(
