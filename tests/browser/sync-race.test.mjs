@@ -17,6 +17,8 @@ test("a stale sync reply (reset) does not delete or roll back conversations that
     let release;
     const released = new Promise((r) => { release = r; });
     let held = 0;
+    let frames = 0; // pushes received by the page (applied only after the held sync, by design)
+    page.on("websocket", (ws) => ws.on("framereceived", () => { frames++; }));
     await page.route("**/v1/changes**", async (route) => {
       if (!loggedIn) return route.continue();
       const response = await route.fetch();      // the server's answer now (before the messages)
@@ -34,8 +36,11 @@ test("a stale sync reply (reset) does not delete or roll back conversations that
     await sendAs(server.url, "race_bob", "c2c_race_alice", "1");
     await sendAs(server.url, "race_bob", "c2c_race_alice", "2");
     await sendAs(server.url, "race_dave", "c2c_race_alice", "1");
-    await waitFor(page, `(await cm.getTotalUnreadMessageCount()) === 3`, 5000, "pushes applied");
+    const framesDeadline = Date.now() + 5000;
+    while (frames < 3 && Date.now() < framesDeadline) await sleep(25);
+    assert.ok(frames >= 3, `the three pushes reached the page while the sync was held (${frames})`);
     release();
+    await waitFor(page, `(await cm.getTotalUnreadMessageCount()) === 3`, 5000, "pushes applied");
     await waitFor(page, `eventsNamed("onSyncServerFinish").length >= 2 || eventsNamed("onSyncServerFailed").length >= 1`, 5000);
     await sleep(300);
     const state = await page.evaluate(async () => ({

@@ -29,6 +29,10 @@ struct Session {
     state: RefCell<LocalState>,
     /// Serializes state changes so store writes happen in the order the state changed.
     write_lock: async_lock::Mutex<()>,
+    /// Syncs in flight. Pushes that arrive meanwhile are held and applied after the sync's
+    /// reply, which they may be newer than (a reset reply would otherwise undo them).
+    syncing: Cell<u32>,
+    held_pushes: RefCell<Vec<ChangeEnvelope>>,
 }
 
 struct Inner {
@@ -141,6 +145,8 @@ impl Engine {
             store,
             state: RefCell::new(state),
             write_lock: async_lock::Mutex::new(()),
+            syncing: Cell::new(0),
+            held_pushes: RefCell::new(Vec::new()),
         });
         *self.inner.session.borrow_mut() = Some(session);
         let _ = self.sync().await;
@@ -228,7 +234,15 @@ impl Engine {
     pub async fn sync(&self) -> Result<()> {
         let session = self.session()?;
         self.inner.hooks.emit(Event::SyncServerStart);
+        session.syncing.set(session.syncing.get() + 1);
         let result = self.sync_inner(&session).await;
+        session.syncing.set(session.syncing.get() - 1);
+        if session.syncing.get() == 0 {
+            let held = std::mem::take(&mut *session.held_pushes.borrow_mut());
+            for envelope in held {
+                self.apply_push(&session, envelope).await;
+            }
+        }
         if self.is_current(&session) {
             self.inner.hooks.emit(match result {
                 Ok(()) => Event::SyncServerFinish,
@@ -268,7 +282,15 @@ impl Engine {
     /// A change pushed by the server over the WebSocket.
     pub async fn on_push(&self, envelope: ChangeEnvelope) {
         let Ok(session) = self.session() else { return };
-        self.commit(&session, |state, fx| {
+        if session.syncing.get() > 0 {
+            session.held_pushes.borrow_mut().push(envelope);
+            return;
+        }
+        self.apply_push(&session, envelope).await;
+    }
+
+    async fn apply_push(&self, session: &Rc<Session>, envelope: ChangeEnvelope) {
+        self.commit(session, |state, fx| {
             state.apply(&envelope.change, Origin::Remote, fx);
             // Only a contiguous push moves the cursor; a gap is filled by the next sync.
             if envelope.seq == state.cursor + 1 {

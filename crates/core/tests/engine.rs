@@ -267,6 +267,32 @@ fn own_pushes_arriving_before_the_reply_fire_nothing_twice() {
 }
 
 #[test]
+fn pushes_during_a_reset_sync_are_not_undone() {
+    let server = FakeServer::new();
+    let alice = device(&server, "alice", IdStyle::Native);
+    *alice.transport.push_before_reply.borrow_mut() = Some(alice.engine.clone());
+    let during = server.clone();
+    *alice.transport.during_changes.borrow_mut() = Some(Box::new(move || {
+        let to_alice = chat_core::ConversationId::c2c("alice");
+        during.send("bob", &to_alice, "b1").unwrap();
+        during.send("dave", &to_alice, "d1").unwrap();
+        during.send("bob", &to_alice, "b2").unwrap();
+    }));
+    alice.sync(); // alice's feed was empty: a reset reply, computed before the messages
+    *alice.transport.during_changes.borrow_mut() = None;
+    assert_eq!(alice.ids(), vec!["c2c_bob", "c2c_dave"]);
+    assert!(
+        alice.hooks.deleted_ids().is_empty(),
+        "{:?}",
+        alice.hooks.take()
+    );
+    assert_eq!(alice.total_unread(), 3);
+    alice.sync();
+    assert_eq!(alice.ids(), vec!["c2c_bob", "c2c_dave"]);
+    assert_eq!(alice.total_unread(), 3);
+}
+
+#[test]
 fn without_sync_other_device_converges_at_next_sync() {
     let (server, alice, _bob) = setup();
     let alice2 = device(&server, "alice", IdStyle::Native);

@@ -130,7 +130,7 @@ impl FakeServer {
         }
     }
 
-    fn send(&self, user: &str, id: &ConversationId, text: &str) -> Result<SendReply> {
+    pub fn send(&self, user: &str, id: &ConversationId, text: &str) -> Result<SendReply> {
         let participants: Vec<(String, ConversationId)> = match id {
             ConversationId::C2c(peer) => vec![
                 (user.to_owned(), id.clone()),
@@ -192,6 +192,8 @@ pub struct FakeTransport {
     pushes: RefCell<Vec<ChangeEnvelope>>,
     /// When set, pushes reach this engine before a reply does (a fast WebSocket, a slow HTTP).
     pub push_before_reply: RefCell<Option<chat_core::Engine>>,
+    /// Runs while a `changes` request is in flight (after the reply is computed).
+    pub during_changes: RefCell<Option<Box<dyn Fn()>>>,
 }
 
 impl FakeTransport {
@@ -201,6 +203,7 @@ impl FakeTransport {
             user: RefCell::new(None),
             pushes: RefCell::new(Vec::new()),
             push_before_reply: RefCell::new(None),
+            during_changes: RefCell::new(None),
         }
     }
 
@@ -380,6 +383,17 @@ impl Transport for FakeTransport {
     }
 
     async fn changes(&self, since: u64) -> Result<ChangesReply> {
+        let reply = self.changes_now(since)?;
+        if let Some(f) = self.during_changes.borrow().as_ref() {
+            f();
+        }
+        self.flush_early_pushes().await;
+        Ok(reply)
+    }
+}
+
+impl FakeTransport {
+    fn changes_now(&self, since: u64) -> Result<ChangesReply> {
         let user = self.user()?;
         let feed = self
             .server
