@@ -41,13 +41,14 @@ impl HttpTransport {
         Some(format!("{ws_base}/v1/ws?userSig={}", encode(&sig)))
     }
 
-    async fn call<T: DeserializeOwned>(
+    /// One request; not generic, so the fetch state machine exists once in the wasm.
+    async fn call(
         &self,
         post: bool,
         path: &str,
         body: Option<String>,
         sig: Option<&str>,
-    ) -> Result<T> {
+    ) -> Result<String> {
         let url = format!("{}{path}", self.base);
         let controller = web_sys::AbortController::new().ok();
         let timed_out = Rc::new(Cell::new(false));
@@ -105,12 +106,7 @@ impl HttpTransport {
             Ok(pair) => pair,
         };
         if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map_err(|e| {
-                ChatError::new(
-                    ErrorCode::ServerError,
-                    format!("unreadable reply from {}: {e}", quote(path)),
-                )
-            });
+            return Ok(text);
         }
         match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) if status < 500 && body.code != 0 => Err(ChatError {
@@ -125,7 +121,7 @@ impl HttpTransport {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.call(false, path, None, None).await
+        parse(path, &self.call(false, path, None, None).await?)
     }
 
     async fn post<B: serde::Serialize, T: DeserializeOwned>(
@@ -134,17 +130,28 @@ impl HttpTransport {
         body: &B,
     ) -> Result<T> {
         let json = serde_json::to_string(body).map_err(|e| ChatError::invalid(e.to_string()))?;
-        self.call(true, path, Some(json), None).await
+        parse(path, &self.call(true, path, Some(json), None).await?)
     }
+}
+
+fn parse<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        ChatError::new(
+            ErrorCode::ServerError,
+            format!("unreadable reply from {}: {e}", quote(path)),
+        )
+    })
 }
 
 #[async_trait::async_trait(?Send)]
 impl Transport for HttpTransport {
     async fn login(&self, request: &LoginRequest, user_sig: &str) -> Result<LoginReply> {
         let json = serde_json::to_string(request).map_err(|e| ChatError::invalid(e.to_string()))?;
-        let reply = self
-            .call(true, "/v1/login", Some(json), Some(user_sig))
-            .await?;
+        let path = "/v1/login";
+        let reply = parse(
+            path,
+            &self.call(true, path, Some(json), Some(user_sig)).await?,
+        )?;
         *self.user_sig.borrow_mut() = Some(user_sig.to_owned());
         Ok(reply)
     }

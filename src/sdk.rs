@@ -73,11 +73,18 @@ impl SdkInner {
     }
 }
 
-/// Turns a core future into a Promise that rejects with a `ChatError`.
+type Call = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ChatError>>>>;
+
+/// Turns a core future into a Promise that rejects with a `ChatError`. Boxed, so that the
+/// Promise plumbing exists once in the wasm rather than once per method.
 pub(crate) fn promise<F>(future: F) -> js_sys::Promise
 where
     F: Future<Output = Result<JsValue, ChatError>> + 'static,
 {
+    boxed_promise(Box::pin(future))
+}
+
+fn boxed_promise(future: Call) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(errors::to_js) })
 }
 

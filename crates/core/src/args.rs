@@ -47,7 +47,7 @@ impl Arg {
             Arg::Undefined => "undefined".into(),
             Arg::Null => "null".into(),
             Arg::Bool(b) => format!("boolean {b}"),
-            Arg::Number(n) => format!("number {n}"),
+            Arg::Number(n) => format!("number {}", number_text(*n)),
             Arg::Str(s) => format!("string {}", quote(s)),
             Arg::Array { len, .. } => format!("an array of {len} items"),
             Arg::Object => "an object".into(),
@@ -55,6 +55,37 @@ impl Arg {
             Arg::Other(t) => format!("a {t}"),
         }
     }
+}
+
+/// Writes a number as JavaScript would for the usual cases, without core's float formatting
+/// (about 15 KB of wasm): integers exactly, fractions to up to 9 digits.
+fn number_text(n: f64) -> String {
+    if n.is_nan() {
+        return "NaN".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    let a = n.abs();
+    if a >= 1e18 {
+        return format!(
+            "{sign}{}e+{}",
+            (a / 10f64.powi(a.log10() as i32)) as u64,
+            a.log10() as i32
+        );
+    }
+    let int = a.trunc() as u64;
+    let mut frac = ((a - a.trunc()) * 1e9).round() as u64;
+    if frac == 0 {
+        return format!("{sign}{int}");
+    }
+    let mut digits = 9;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    format!("{sign}{int}.{frac:0digits$}")
 }
 
 fn wrong_type(name: &str, expected: &str, got: &Arg) -> ChatError {
@@ -267,6 +298,23 @@ mod tests {
             .message
             .contains("[1] must be a string, got number 3"));
         assert!(conversation_id_list(&Arg::Null).is_err());
+    }
+
+    #[test]
+    fn numbers_are_named_as_javascript_writes_them() {
+        for (n, text) in [
+            (0.0, "0"),
+            (-1.0, "-1"),
+            (1.5, "1.5"),
+            (101.0, "101"),
+            (0.25, "0.25"),
+            (1e-3, "0.001"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (9007199254740993.0, "9007199254740992"),
+        ] {
+            assert_eq!(number_text(n), text);
+        }
     }
 
     #[test]

@@ -6,14 +6,17 @@ use crate::model::{Conversation, Message, Tombstone};
 use crate::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
 use async_trait::async_trait;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
+// Plain maps and sorted vectors rather than BTreeMaps: this store ships in the wasm package,
+// where each BTreeMap instantiation costs kilobytes.
 #[derive(Default)]
 struct State {
-    conversations: BTreeMap<String, Conversation>,
-    tombstones: BTreeMap<String, Tombstone>,
-    messages: HashMap<String, BTreeMap<u64, Message>>,
+    conversations: HashMap<String, Conversation>,
+    tombstones: HashMap<String, Tombstone>,
+    /// Per conversation, sorted by seq.
+    messages: HashMap<String, Vec<Message>>,
     cursor: u64,
 }
 
@@ -37,7 +40,7 @@ impl Store for MemoryStore {
         let mut s = self.state.borrow_mut();
         for (id, upto) in &batch.clear_messages {
             if let Some(msgs) = s.messages.get_mut(id) {
-                msgs.retain(|seq, _| seq > upto);
+                msgs.retain(|m| m.seq > *upto);
             }
         }
         for id in &batch.remove_conversations {
@@ -53,10 +56,11 @@ impl Store for MemoryStore {
             s.tombstones.insert(t.conversation_id.clone(), t.clone());
         }
         for m in &batch.put_messages {
-            s.messages
-                .entry(m.conversation_id.clone())
-                .or_default()
-                .insert(m.seq, m.clone());
+            let msgs = s.messages.entry(m.conversation_id.clone()).or_default();
+            match msgs.binary_search_by_key(&m.seq, |x| x.seq) {
+                Ok(i) => msgs[i] = m.clone(),
+                Err(i) => msgs.insert(i, m.clone()),
+            }
         }
         if let Some(c) = batch.cursor {
             s.cursor = c;
@@ -74,13 +78,8 @@ impl Store for MemoryStore {
         let Some(msgs) = s.messages.get(conversation_id) else {
             return Ok(Vec::new());
         };
-        let upper = before_seq.unwrap_or(u64::MAX);
-        Ok(msgs
-            .range(..upper)
-            .rev()
-            .take(count)
-            .map(|(_, m)| m.clone())
-            .collect())
+        let end = msgs.partition_point(|m| before_seq.is_none_or(|b| m.seq < b));
+        Ok(msgs[..end].iter().rev().take(count).cloned().collect())
     }
 
     async fn close(&self) {}

@@ -61,14 +61,49 @@ pub struct DeleteRequest {
 }
 
 /// One item of a delete reply: the public result plus what the client needs to apply it.
+/// On the wire its fields are flat (`conversationID, resultCode, resultInfo, uptoSeq`); the
+/// conversion avoids `#[serde(flatten)]`, whose buffering decoder costs the wasm ~10 KB.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "FlatDeleteItem", into = "FlatDeleteItem")]
 pub struct DeleteResultItem {
-    #[serde(flatten)]
     pub result: ConversationOperationResult,
     /// For a deleted item (resultCode 0): the conversation's last message seq at deletion.
-    #[serde(default)]
     pub upto_seq: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FlatDeleteItem {
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    result_code: u32,
+    result_info: String,
+    #[serde(default)]
+    upto_seq: u64,
+}
+
+impl From<FlatDeleteItem> for DeleteResultItem {
+    fn from(f: FlatDeleteItem) -> Self {
+        DeleteResultItem {
+            result: ConversationOperationResult {
+                conversation_id: f.conversation_id,
+                result_code: f.result_code,
+                result_info: f.result_info,
+            },
+            upto_seq: f.upto_seq,
+        }
+    }
+}
+
+impl From<DeleteResultItem> for FlatDeleteItem {
+    fn from(d: DeleteResultItem) -> Self {
+        FlatDeleteItem {
+            conversation_id: d.result.conversation_id,
+            result_code: d.result.result_code,
+            result_info: d.result.result_info,
+            upto_seq: d.upto_seq,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,24 +146,23 @@ pub struct MarkReadRequest {
 }
 
 /// A change to one user's conversations. The same values travel in the change feed, over the
-/// WebSocket push, and between tabs.
+/// WebSocket push, and between tabs. On the wire: `{"kind": "conversationUpdated",
+/// "conversation": {...}, "message": {...}?}` or `{"kind": "conversationDeleted",
+/// "conversationID": "...", "clearMessage": bool, "uptoSeq": N}`, plus `seq` in an envelope.
+///
+/// Encoded through a flat struct rather than `#[serde(tag)]`/`flatten`, whose buffering decoder
+/// costs the wasm package ~10 KB.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[serde(try_from = "FlatChange", into = "FlatChange")]
 #[allow(clippy::large_enum_variant)] // short-lived values; boxing would only add allocations
 pub enum Change {
     /// The conversation as it now is; `message` is the new message that caused it, if any.
     ConversationUpdated {
         conversation: Conversation,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<Message>,
     },
     /// The user deleted the conversation when its newest message had seq `uptoSeq`.
     ConversationDeleted {
-        #[serde(rename = "conversationID")]
         conversation_id: String,
         clear_message: bool,
         upto_seq: u64,
@@ -137,10 +171,104 @@ pub enum Change {
 
 /// A change with its position in the user's feed (1, 2, 3, ... per user).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "FlatChange", into = "FlatChange")]
 pub struct ChangeEnvelope {
     pub seq: u64,
-    #[serde(flatten)]
     pub change: Change,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FlatChange {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    seq: u64,
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    conversation: Option<Conversation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<Message>,
+    #[serde(
+        rename = "conversationID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    conversation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clear_message: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    upto_seq: Option<u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+const UPDATED: &str = "conversationUpdated";
+const DELETED: &str = "conversationDeleted";
+
+impl TryFrom<FlatChange> for Change {
+    type Error = String;
+    fn try_from(f: FlatChange) -> Result<Self, String> {
+        match (f.kind.as_str(), f.conversation, f.conversation_id) {
+            (UPDATED, Some(conversation), _) => Ok(Change::ConversationUpdated {
+                conversation,
+                message: f.message,
+            }),
+            (DELETED, _, Some(conversation_id)) => Ok(Change::ConversationDeleted {
+                conversation_id,
+                clear_message: f.clear_message.unwrap_or(false),
+                upto_seq: f.upto_seq.unwrap_or(0),
+            }),
+            (kind, _, _) => Err(format!("unknown or incomplete change of kind {kind:?}")),
+        }
+    }
+}
+
+impl From<Change> for FlatChange {
+    fn from(c: Change) -> Self {
+        match c {
+            Change::ConversationUpdated {
+                conversation,
+                message,
+            } => FlatChange {
+                kind: UPDATED.into(),
+                conversation: Some(conversation),
+                message,
+                ..Default::default()
+            },
+            Change::ConversationDeleted {
+                conversation_id,
+                clear_message,
+                upto_seq,
+            } => FlatChange {
+                kind: DELETED.into(),
+                conversation_id: Some(conversation_id),
+                clear_message: Some(clear_message),
+                upto_seq: Some(upto_seq),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl TryFrom<FlatChange> for ChangeEnvelope {
+    type Error = String;
+    fn try_from(f: FlatChange) -> Result<Self, String> {
+        let seq = f.seq;
+        Ok(ChangeEnvelope {
+            seq,
+            change: Change::try_from(f)?,
+        })
+    }
+}
+
+impl From<ChangeEnvelope> for FlatChange {
+    fn from(e: ChangeEnvelope) -> Self {
+        FlatChange {
+            seq: e.seq,
+            ..FlatChange::from(e.change)
+        }
+    }
 }
 
 /// `GET /v1/changes?since=N`. With `since = 0`, or a cursor the server does not know, the reply

@@ -9,15 +9,15 @@
 //!
 //! ```text
 //! chat-load --server http://127.0.0.1:PORT [--users 50] [--seconds 10] [--delete-every 5]
-//!           [--prefix load] [--json FILE]
+//!           [--prefix load] [--json FILE]        (--seconds at most 600)
 //! ```
 //!
 //! Every loop is bounded: the load phase by `--seconds`, the drain phase by 15 s, every HTTP
 //! request by a 10 s timeout.
 
 use chat_core::wire::{
-    ChangeEnvelope, ChangesReply, DeleteReply, DeleteRequest, LoginRequest, SendReply,
-    SendRequest, UserSigReply,
+    ChangeEnvelope, ChangesReply, DeleteReply, DeleteRequest, LoginRequest, SendReply, SendRequest,
+    UserSigReply,
 };
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -68,7 +68,13 @@ fn parse_args() -> Options {
             _ => usage(),
         }
     }
-    if o.server.is_empty() || o.users < 2 || o.users > 1000 || !(o.seconds > 0.0) {
+    if o.server.is_empty()
+        || o.users < 2
+        || o.users > 1000
+        || o.seconds.is_nan()
+        || o.seconds <= 0.0
+        || o.seconds > 600.0
+    {
         usage();
     }
     if o.delete_every == 0 {
@@ -122,7 +128,10 @@ async fn setup_user(http: &reqwest::Client, server: &str, id: String) -> Result<
         .await
         .map_err(|e| format!("usersig {id}: {e}"))?;
     if !r.status().is_success() {
-        return Err(format!("usersig {id}: HTTP {} (is the server in --dev?)", r.status()));
+        return Err(format!(
+            "usersig {id}: HTTP {} (is the server in --dev?)",
+            r.status()
+        ));
     }
     let sig = r
         .json::<UserSigReply>()
@@ -201,11 +210,11 @@ async fn run_user(
         }
         let conversation_id = format!("c2c_{}", users[peer].id);
         let started = Instant::now();
-        let delete = n % delete_every == 0;
+        let delete = n.checked_rem(delete_every) == Some(0);
         let outcome: Result<(), String> = if delete {
             let body = DeleteRequest {
                 conversation_id_list: vec![conversation_id],
-                clear_message: rng.next() % 2 == 0,
+                clear_message: rng.next() & 1 == 0,
             };
             match http
                 .post(format!("{server}/v1/conversations/delete"))
@@ -276,8 +285,7 @@ async fn feed_cursor(http: &reqwest::Client, server: &str, user: &User) -> Resul
     if !r.status().is_success() {
         return Err(format!("changes {}: HTTP {}", user.id, r.status()));
     }
-    Ok(r
-        .json::<ChangesReply>()
+    Ok(r.json::<ChangesReply>()
         .await
         .map_err(|e| format!("changes {}: {e}", user.id))?
         .cursor)
@@ -421,13 +429,20 @@ async fn run(o: Options) -> Result<(), String> {
         "chat-load: {} users, {:.1} s, one delete every {} requests",
         o.users,
         elapsed,
-        if o.delete_every == u64::MAX { 0 } else { o.delete_every }
+        if o.delete_every == u64::MAX {
+            0
+        } else {
+            o.delete_every
+        }
     );
     println!();
     println!("| requests | count | per second | p50 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     println!("{}", row("send (POST /v1/messages)", &all.send_us));
-    println!("{}", row("delete (POST /v1/conversations/delete)", &all.delete_us));
+    println!(
+        "{}",
+        row("delete (POST /v1/conversations/delete)", &all.delete_us)
+    );
     println!("{}", row("**all**", &every));
     println!();
     println!(
