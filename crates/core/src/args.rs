@@ -81,7 +81,7 @@ fn number_text(n: f64) -> String {
         return format!("{sign}{int}");
     }
     let mut digits = 9;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }
