@@ -15,6 +15,8 @@ use web_sys::{MessageEvent, WebSocket};
 
 const FIRST_RETRY_MS: u32 = 250;
 const MAX_RETRY_MS: u32 = 10_000;
+/// Most pushed frames applied in one store write.
+const MAX_BURST: usize = 500;
 
 enum SocketEvent {
     Open,
@@ -100,8 +102,23 @@ async fn run(
                     });
                 }
                 SocketEvent::Text(text) => {
-                    if let Ok(envelope) = serde_json::from_str::<ChangeEnvelope>(&text) {
-                        engine.on_push(envelope).await;
+                    // Frames that arrived together are applied as one store write.
+                    let mut burst: Vec<ChangeEnvelope> = Vec::new();
+                    let mut next = Some(SocketEvent::Text(text));
+                    while let Some(SocketEvent::Text(text)) = next {
+                        if let Ok(envelope) = serde_json::from_str(&text) {
+                            burst.push(envelope);
+                        }
+                        next = if burst.len() < MAX_BURST {
+                            rx.try_recv().ok()
+                        } else {
+                            None
+                        };
+                    }
+                    engine.on_pushes(burst).await;
+                    match next {
+                        Some(SocketEvent::Closed) => break,
+                        Some(SocketEvent::Open) | Some(SocketEvent::Text(_)) | None => {}
                     }
                 }
                 SocketEvent::Closed => break,

@@ -239,8 +239,8 @@ impl Engine {
         session.syncing.set(session.syncing.get() - 1);
         if session.syncing.get() == 0 {
             let held = std::mem::take(&mut *session.held_pushes.borrow_mut());
-            for envelope in held {
-                self.apply_push(&session, envelope).await;
+            if !held.is_empty() {
+                self.apply_pushes(&session, held).await;
             }
         }
         if self.is_current(&session) {
@@ -281,21 +281,29 @@ impl Engine {
 
     /// A change pushed by the server over the WebSocket.
     pub async fn on_push(&self, envelope: ChangeEnvelope) {
-        let Ok(session) = self.session() else { return };
-        if session.syncing.get() > 0 {
-            session.held_pushes.borrow_mut().push(envelope);
-            return;
-        }
-        self.apply_push(&session, envelope).await;
+        self.on_pushes(vec![envelope]).await;
     }
 
-    async fn apply_push(&self, session: &Rc<Session>, envelope: ChangeEnvelope) {
+    /// Pushed changes that arrived together (in feed order): applied as one store write, with
+    /// one round of events.
+    pub async fn on_pushes(&self, envelopes: Vec<ChangeEnvelope>) {
+        let Ok(session) = self.session() else { return };
+        if session.syncing.get() > 0 {
+            session.held_pushes.borrow_mut().extend(envelopes);
+            return;
+        }
+        self.apply_pushes(&session, envelopes).await;
+    }
+
+    async fn apply_pushes(&self, session: &Rc<Session>, envelopes: Vec<ChangeEnvelope>) {
         self.commit(session, |state, fx| {
-            state.apply(&envelope.change, Origin::Remote, fx);
-            // Only a contiguous push moves the cursor; a gap is filled by the next sync.
-            if envelope.seq == state.cursor + 1 {
-                state.cursor = envelope.seq;
-                fx.batch.cursor = Some(envelope.seq);
+            for envelope in &envelopes {
+                state.apply(&envelope.change, Origin::Remote, fx);
+                // Only a contiguous push moves the cursor; a gap is filled by the next sync.
+                if envelope.seq == state.cursor + 1 {
+                    state.cursor = envelope.seq;
+                    fx.batch.cursor = Some(envelope.seq);
+                }
             }
         })
         .await;

@@ -35,6 +35,45 @@ fn pushes_build_the_list_with_unread_counts() {
 }
 
 #[test]
+fn a_burst_of_pushes_gives_one_round_of_events_and_the_same_state() {
+    let server = FakeServer::new();
+    let alice = device(&server, "alice", IdStyle::Native);
+    let one_by_one = device(&server, "alice", IdStyle::Native);
+    let bob = device(&server, "bob", IdStyle::Native);
+    for i in 0..5 {
+        bob.send("c2c_alice", &format!("m{i}"));
+    }
+    alice.deliver_pushes_together();
+    one_by_one.deliver_pushes();
+    assert_eq!(alice.ids(), one_by_one.ids());
+    assert_eq!(alice.total_unread(), 5);
+    assert_eq!(one_by_one.total_unread(), 5);
+    let events = alice.hooks.take();
+    let new = events
+        .iter()
+        .filter(|e| matches!(e, Event::NewConversation(_)))
+        .count();
+    let received = events
+        .iter()
+        .filter(|e| matches!(e, Event::RecvNewMessage(_)))
+        .count();
+    assert_eq!((new, received), (1, 5), "{events:?}");
+    assert_eq!(
+        alice.hooks.unread_totals(),
+        Vec::<u64>::new(),
+        "taken above"
+    );
+    assert!(events.contains(&Event::TotalUnreadChanged(5)));
+    // The cursor moved over the contiguous burst: a sync brings nothing new.
+    alice.sync();
+    assert!(alice
+        .hooks
+        .take()
+        .iter()
+        .all(|e| matches!(e, Event::SyncServerStart | Event::SyncServerFinish)));
+}
+
+#[test]
 fn batch_delete_per_item_results_and_duplicates() {
     let (server, alice, _bob) = setup();
     let results = alice

@@ -159,11 +159,16 @@ impl Device {
         .collect()
     }
 
-    /// Delivers the pushes the server queued for this device, as a WebSocket would.
+    /// Delivers the pushes the server queued for this device one by one, as a WebSocket would.
     pub fn deliver_pushes(&self) {
         for env in self.transport.take_pushes() {
             block_on(self.engine.on_push(env));
         }
+    }
+
+    /// Delivers the queued pushes as one burst (as the browser does when frames arrive together).
+    pub fn deliver_pushes_together(&self) {
+        block_on(self.engine.on_pushes(self.transport.take_pushes()));
     }
 
     pub fn sync(&self) {
