@@ -4,16 +4,14 @@ import assert from "node:assert/strict";
 import {
   startServer, launchBrowser, newClient, sendAs, historyAs, createGroup, waitFor, count, eventsOf,
   listIDs, outcome, sleep, cleanup,
+  withContext as withContextOf,
 } from "./harness.mjs";
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
 after(async () => { await cleanup({ browser, servers: [server] }); });
 
-async function withContext(fn) {
-  const context = await browser.newContext();
-  try { return await fn(context); } finally { await context.close(); }
-}
+const withContext = (fn) => withContextOf(browser, fn);
 
 test("deleteConversation resolves undefined, removes the conversation and fires onConversationDeleted once before resolving", () =>
   withContext(async (context) => {

@@ -121,6 +121,12 @@ export const sendAs = (serverURL, from, conversationID, text) =>
   api(serverURL, from, "POST", "/v1/messages", { conversationID, text });
 
 /** Opens the test page in `context`, waits for the package to load, and records page console/errors. */
+/** Runs `fn` with a fresh browser context (its own storage), closed afterwards. */
+export async function withContext(browser, fn) {
+  const context = await browser.newContext();
+  try { return await fn(context); } finally { await context.close(); }
+}
+
 export async function openPage(context, serverURL) {
   const page = await context.newPage();
   page.consoleMessages = [];

@@ -3,16 +3,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   startServer, launchBrowser, newClient, reloadClient, sendAs, waitFor, count, eventsOf, listIDs, sleep, cleanup,
+  withContext as withContextOf,
 } from "./harness.mjs";
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
 after(async () => { await cleanup({ browser, servers: [server] }); });
 
-async function withContext(fn) {
-  const context = await browser.newContext();
-  try { return await fn(context); } finally { await context.close(); }
-}
+const withContext = (fn) => withContextOf(browser, fn);
 
 test("a deleted conversation stays deleted after reload and re-login (IndexedDB)", () =>
   withContext(async (context) => {
