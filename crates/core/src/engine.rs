@@ -204,15 +204,14 @@ impl Engine {
         &self,
         session: &Rc<Session>,
         apply: impl FnOnce(&mut LocalState, &mut Effects),
-    ) -> Vec<String> {
+    ) {
         let guard = session.write_lock.lock().await;
-        let (batch, events, deleted) = {
+        let (batch, events) = {
             let mut state = session.state.borrow_mut();
             let mut fx = Effects::new(&state);
             apply(&mut state, &mut fx);
             let events = fx.events(&state, self.style());
-            let deleted = fx.deleted_ids().to_vec();
-            (fx.batch, events, deleted)
+            (fx.batch, events)
         };
         if !batch.is_empty() {
             // The server already holds these changes; memory keeps them, and a store that failed
@@ -227,7 +226,6 @@ impl Engine {
         for event in events {
             self.inner.hooks.emit(event);
         }
-        deleted
     }
 
     /// Fetches the change feed from the stored cursor and applies it.

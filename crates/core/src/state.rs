@@ -64,11 +64,6 @@ impl Effects {
         }
     }
 
-    /// Canonical IDs whose deletion this application reported.
-    pub fn deleted_ids(&self) -> &[String] {
-        &self.deleted
-    }
-
     /// The events to emit, in order: deleted, new, changed, received messages, unread total.
     pub fn events(&self, state: &LocalState, style: IdStyle) -> Vec<Event> {
         let mut events = Vec::new();
@@ -132,18 +127,6 @@ impl LocalState {
 
     pub fn get(&self, id: &str) -> Option<&Conversation> {
         self.convs.get(id)
-    }
-
-    pub fn len(&self) -> usize {
-        self.convs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.convs.is_empty()
-    }
-
-    pub fn tombstone(&self, id: &str) -> Option<&Tombstone> {
-        self.tombs.get(id)
     }
 
     pub fn total_unread(&self) -> u64 {
