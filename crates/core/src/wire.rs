@@ -13,6 +13,8 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_TEXT_BYTES: usize = 12_000;
 /// Changes per `GET /v1/changes` reply; clients loop while `hasMore`.
 pub const MAX_CHANGES_PER_REPLY: usize = 1000;
+/// Conversations per page of a reset reply; clients follow `nextAfter` while `hasMore`.
+pub const MAX_RESET_PAGE: usize = 200;
 
 /// Body of every non-2xx reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +71,8 @@ pub struct DeleteResultItem {
     pub result: ConversationOperationResult,
     /// For a deleted item (resultCode 0): the conversation's last message seq at deletion.
     pub upto_seq: u64,
+    /// For a deleted item: the seq of the `conversationDeleted` entry in the user's feed.
+    pub feed_seq: u64,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -80,6 +84,8 @@ struct FlatDeleteItem {
     result_info: String,
     #[serde(default)]
     upto_seq: u64,
+    #[serde(default)]
+    feed_seq: u64,
 }
 
 impl From<FlatDeleteItem> for DeleteResultItem {
@@ -91,6 +97,7 @@ impl From<FlatDeleteItem> for DeleteResultItem {
                 result_info: f.result_info,
             },
             upto_seq: f.upto_seq,
+            feed_seq: f.feed_seq,
         }
     }
 }
@@ -102,6 +109,7 @@ impl From<DeleteResultItem> for FlatDeleteItem {
             result_code: d.result.result_code,
             result_info: d.result.result_info,
             upto_seq: d.upto_seq,
+            feed_seq: d.feed_seq,
         }
     }
 }
@@ -127,6 +135,9 @@ pub struct SendRequest {
 pub struct SendReply {
     pub message: Message,
     pub conversation: Conversation,
+    /// The seq of the sender's `conversationUpdated` feed entry for this message.
+    #[serde(default)]
+    pub feed_seq: u64,
 }
 
 /// `GET /v1/messages?conversationID=X&count=N[&beforeSeq=S]`: newest first, only what this user
@@ -143,6 +154,16 @@ pub struct HistoryReply {
 pub struct MarkReadRequest {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
+}
+
+/// Reply to `POST /v1/conversations/read`: the conversation after the read mark and the seq
+/// of the `conversationUpdated` feed entry the mark wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReply {
+    pub conversation: Conversation,
+    #[serde(default)]
+    pub feed_seq: u64,
 }
 
 /// A change to one user's conversations. The same values travel in the change feed, over the
@@ -271,8 +292,11 @@ impl From<ChangeEnvelope> for FlatChange {
     }
 }
 
-/// `GET /v1/changes?since=N`. With `since = 0`, or a cursor the server does not know, the reply
-/// is a reset: `conversations` holds every live conversation and `changes` is empty.
+/// `GET /v1/changes?since=N[&after=ID]`. With `since = 0`, or a cursor the server does not know,
+/// the reply is a reset: `conversations` holds live conversations (ordered by conversationID, at
+/// most `MAX_RESET_PAGE`) and `changes` is empty. A reset with `hasMore` names in `nextAfter` the
+/// last conversationID of the page; the client asks `since=0&after=<nextAfter>` for the next page.
+/// `cursor` is the user's newest feed seq when the page was read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangesReply {
@@ -285,6 +309,8 @@ pub struct ChangesReply {
     pub changes: Vec<ChangeEnvelope>,
     #[serde(default)]
     pub has_more: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
 }
 
 /// `GET /dev/usersig?userID=X` (only with `--dev`).
@@ -347,11 +373,12 @@ mod tests {
                 result_info: String::new(),
             },
             upto_seq: 4,
+            feed_seq: 9,
         };
         let json = serde_json::to_value(&item).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"conversationID": "c2c_bob", "resultCode": 0, "resultInfo": "", "uptoSeq": 4})
+            serde_json::json!({"conversationID": "c2c_bob", "resultCode": 0, "resultInfo": "", "uptoSeq": 4, "feedSeq": 9})
         );
     }
 }

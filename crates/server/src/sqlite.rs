@@ -463,6 +463,7 @@ fn send_in(
             reply = Some(SendReply {
                 message: message.clone(),
                 conversation: conversation.clone(),
+                feed_seq: 0,
             });
         }
         changes.push((
@@ -656,6 +657,7 @@ impl Storage for SqliteStorage {
                     conversations,
                     changes: Vec::new(),
                     has_more: false,
+                    next_after: None,
                 });
             }
             let mut stmt = c
@@ -682,6 +684,7 @@ impl Storage for SqliteStorage {
                 conversations: Vec::new(),
                 changes,
                 has_more,
+                next_after: None,
             })
         })
         .await

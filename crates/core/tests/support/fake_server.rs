@@ -181,6 +181,7 @@ impl FakeServer {
         Ok(SendReply {
             message,
             conversation,
+            feed_seq: 0,
         })
     }
 }
@@ -314,6 +315,7 @@ impl Transport for FakeTransport {
                     },
                 },
                 upto_seq: upto,
+                feed_seq: 0,
             });
         }
         self.flush_early_pushes().await;
@@ -416,6 +418,7 @@ impl FakeTransport {
                 conversations,
                 changes: vec![],
                 has_more: false,
+                next_after: None,
             });
         }
         Ok(ChangesReply {
@@ -424,6 +427,7 @@ impl FakeTransport {
             conversations: vec![],
             changes: feed[since as usize..].to_vec(),
             has_more: false,
+            next_after: None,
         })
     }
 }

@@ -55,6 +55,7 @@ fn item(raw: &str, code: u32, info: String, upto_seq: u64) -> DeleteResultItem {
             result_info: info,
         },
         upto_seq,
+        feed_seq: 0,
     }
 }
 
