@@ -4,7 +4,7 @@
 
 use crate::error::{quote, ChatError, Result};
 use crate::id::{validate_user_id, ConversationId, IdStyle};
-use crate::wire::{MAX_DELETE_BATCH, MAX_PAGE, MAX_TEXT_BYTES};
+use crate::wire::MAX_PAGE;
 
 /// A JavaScript value as the SDK received it.
 #[derive(Clone, Debug, PartialEq)]
@@ -125,14 +125,13 @@ pub fn conversation_id(arg: &Arg) -> Result<ConversationId> {
 /// The list argument of `deleteConversationList`: 1–100 items, each checked later one by one.
 pub fn conversation_id_list(arg: &Arg) -> Result<&[Arg]> {
     match arg {
-        Arg::Array { len: 0, .. } => Err(ChatError::invalid(
-            "conversationIDList must not be empty",
-        )),
-        Arg::Array { len, .. } if *len > MAX_DELETE_BATCH => Err(ChatError::invalid(format!(
-            "conversationIDList has {len} items, at most {MAX_DELETE_BATCH} are allowed (nothing was deleted)"
-        ))),
-        Arg::Array { items, .. } => {
-            if let Some((i, bad)) = items.iter().enumerate().find(|(_, a)| !matches!(a, Arg::Str(_))) {
+        Arg::Array { len, items } => {
+            crate::rules::check_delete_batch(*len)?;
+            if let Some((i, bad)) = items
+                .iter()
+                .enumerate()
+                .find(|(_, a)| !matches!(a, Arg::Str(_)))
+            {
                 return Err(ChatError::invalid(format!(
                     "conversationIDList[{i}] must be a string, got {}",
                     bad.describe()
@@ -165,12 +164,7 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 pub fn text(arg: &Arg) -> Result<&str> {
     let t = string(arg, "text")?;
-    if t.is_empty() || t.len() > MAX_TEXT_BYTES {
-        return Err(ChatError::invalid(format!(
-            "text must be 1-{MAX_TEXT_BYTES} bytes, got {} bytes",
-            t.len()
-        )));
-    }
+    crate::rules::check_text(t)?;
     Ok(t)
 }
 

@@ -422,20 +422,11 @@ impl Engine {
         let session = self.session()?;
         let style = self.style();
 
-        // Distinct items: valid IDs collapse by conversation (either style), others by text.
-        let mut distinct: Vec<(String, Result<ConversationId>)> = Vec::new();
-        for item in items {
-            let raw = args::string(item, "conversationID")?;
-            let parsed = ConversationId::parse(raw);
-            let seen = distinct.iter().any(|(r, p)| match (p, &parsed) {
-                (Ok(a), Ok(b)) => a == b,
-                (Err(_), Err(_)) => r == raw,
-                _ => false,
-            });
-            if !seen {
-                distinct.push((raw.to_owned(), parsed));
-            }
-        }
+        let raws = items
+            .iter()
+            .map(|item| args::string(item, "conversationID"))
+            .collect::<Result<Vec<_>>>()?;
+        let distinct = crate::rules::distinct_delete_list(raws);
         let valid: Vec<String> = distinct
             .iter()
             .filter_map(|(_, p)| p.as_ref().ok().map(ConversationId::canonical))
@@ -508,14 +499,7 @@ impl Engine {
         let id = args::conversation_id(conversation_id)?;
         let text = args::text(text)?.to_owned();
         let session = self.session()?;
-        if let ConversationId::C2c(peer) = &id {
-            if *peer == session.user {
-                return Err(ChatError::invalid(format!(
-                    "cannot send to yourself: {}",
-                    crate::error::quote(&id.render(self.style()))
-                )));
-            }
-        }
+        crate::rules::check_not_self(&session.user, &id, &id.render(self.style()))?;
         let request = SendRequest {
             conversation_id: id.canonical(),
             text,

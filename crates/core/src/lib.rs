@@ -19,6 +19,7 @@ pub mod engine;
 pub mod event;
 pub mod listeners;
 pub mod memory_store;
+pub mod rules;
 pub mod state;
 pub mod store;
 pub mod transport;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod publish_order;
 pub mod push;
 pub mod ratelimit;
 pub mod routes;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     app = if state.config.dev {
         app.route("/dev/usersig", get(dev::usersig))
             .route("/dev/groups", post(dev::groups))
+            .route("/dev/seed", post(dev::seed))
     } else {
         app
     };

@@ -1,22 +1,27 @@
 //! SQLite implementation of `Storage`: one connection behind a mutex, used from blocking threads.
-//! Writes run in one IMMEDIATE transaction that also appends the feed entries; the entries are
-//! published to the sink after COMMIT while the connection lock is still held, so pushes follow
-//! feed order.
+//! Writes run in one IMMEDIATE transaction that also appends the feed entries; after COMMIT the
+//! entries are queued (fixing each user's order) and published once the connection lock is
+//! released. Which messages a user may see is decided by `chat_core::rules`; this file only
+//! loads and stores the facts those rules need.
 
 use crate::error::server_error;
-use crate::storage::{ChangeSink, Storage};
+use crate::publish_order::OrderedPublisher;
+use crate::storage::{ChangeSink, Deleted, Storage, REPLY_BYTES};
 use async_trait::async_trait;
-use chat_core::error::{quote, ChatError, ErrorCode, Result};
+use chat_core::error::{ChatError, Result};
 use chat_core::id::ConversationId;
 use chat_core::model::{Conversation, Message};
+use chat_core::rules::{self, Absence};
 use chat_core::wire::{
-    Change, ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, SendReply,
+    Change, ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, ReadReply,
+    SendReply, MAX_RESET_PAGE,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::sync::{Arc, Mutex};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     user_id TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL,
@@ -63,19 +68,35 @@ CREATE TABLE changes (
     body TEXT NOT NULL,
     PRIMARY KEY (user_id, seq)
 ) WITHOUT ROWID;
-"#];
+"#,
+    // Group absences (what a removed member must not see), and feed entries that reference their
+    // messages by (thread, seq) instead of carrying a copy of the text per participant.
+    r#"
+CREATE TABLE group_absences (
+    group_id TEXT NOT NULL REFERENCES chat_groups(group_id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(user_id),
+    left_seq INTEGER NOT NULL,
+    back_seq INTEGER,
+    PRIMARY KEY (group_id, user_id, left_seq)
+);
+ALTER TABLE changes ADD COLUMN thread_id TEXT;
+ALTER TABLE changes ADD COLUMN last_seq INTEGER;
+ALTER TABLE changes ADD COLUMN message_seq INTEGER;
+"#,
+];
 
 pub struct SqliteStorage {
     conn: Arc<Mutex<Option<Connection>>>,
-    sink: Arc<dyn ChangeSink>,
+    publisher: Arc<OrderedPublisher>,
 }
 
-fn db(e: rusqlite::Error) -> ChatError {
+/// Maps a SQLite failure to 9530.
+fn sql_failed(e: rusqlite::Error) -> ChatError {
     server_error(e)
 }
 
 /// Client-supplied u64s may exceed SQLite's i64; clamp instead of failing.
-fn i(v: u64) -> i64 {
+fn to_sql_int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -103,7 +124,7 @@ impl SqliteStorage {
         Self::prepare(&conn).map_err(|e| format!("cannot prepare database {path}: {e}"))?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(Some(conn))),
-            sink,
+            publisher: Arc::new(OrderedPublisher::new(sink)),
         })
     }
 
@@ -139,37 +160,47 @@ impl SqliteStorage {
         .map_err(server_error)?
     }
 
-    /// Runs `f` in a transaction, appends the changes it returns to the users' feeds, commits,
-    /// then publishes them.
+    /// Runs `f` in a transaction (it appends feed entries through `Feed`), commits, queues the
+    /// entries under the connection lock, then publishes them after releasing it.
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<(T, Vec<(String, Change)>)> + Send + 'static,
+        F: FnOnce(&Transaction, &mut Feed) -> Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
-        let sink = self.sink.clone();
+        let publisher = self.publisher.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            let c = guard
-                .as_mut()
-                .ok_or_else(|| server_error("database closed"))?;
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            let (value, changes) = f(&tx)?;
-            let mut envelopes = Vec::with_capacity(changes.len());
-            for (user, change) in changes {
-                let env = append_change(&tx, &user, change)?;
-                envelopes.push((user, env));
-            }
-            tx.commit().map_err(db)?;
-            for (user, env) in &envelopes {
-                sink.publish(user, env);
-            }
+            let (value, users) = {
+                let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+                let c = guard
+                    .as_mut()
+                    .ok_or_else(|| server_error("database closed"))?;
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(sql_failed)?;
+                let mut feed = Feed(Vec::new());
+                let value = f(&tx, &mut feed)?;
+                tx.commit().map_err(sql_failed)?;
+                (value, publisher.enqueue(feed.0))
+            };
+            publisher.drain(&users);
             Ok(value)
         })
         .await
         .map_err(server_error)?
+    }
+}
+
+/// The feed entries a write appended, published after its commit.
+struct Feed(Vec<(String, ChangeEnvelope)>);
+
+impl Feed {
+    /// Appends `change` to `user`'s feed and returns its seq.
+    fn append(&mut self, c: &Connection, user: &str, change: Change) -> Result<u64> {
+        let env = append_change(c, user, change)?;
+        let seq = env.seq;
+        self.0.push((user.to_owned(), env));
+        Ok(seq)
     }
 }
 
@@ -178,7 +209,7 @@ fn ensure_user(c: &Connection, user: &str) -> Result<()> {
         "INSERT OR IGNORE INTO users (user_id, created_at) VALUES (?1, ?2)",
         params![user, now_ms()],
     )
-    .map_err(db)?;
+    .map_err(sql_failed)?;
     Ok(())
 }
 
@@ -190,33 +221,60 @@ fn append_change(c: &Connection, user: &str, change: Change) -> Result<ChangeEnv
             [user],
             |r| r.get(0),
         )
-        .map_err(db)?;
+        .map_err(sql_failed)?;
     let env = ChangeEnvelope {
         seq: seq as u64,
         change,
     };
-    let body = serde_json::to_string(&env).map_err(server_error)?;
+    // Messages are stored once in their thread: the entry keeps (thread, seq) references.
+    let mut stored = env.clone();
+    let mut refs: (Option<String>, Option<i64>, Option<i64>) = (None, None, None);
+    if let Change::ConversationUpdated {
+        conversation,
+        message,
+    } = &mut stored.change
+    {
+        let id = ConversationId::parse(&conversation.conversation_id)?;
+        refs.0 = Some(rules::thread_key(user, &id));
+        refs.1 = conversation.last_message.take().map(|m| m.seq as i64);
+        refs.2 = message.take().map(|m| m.seq as i64);
+    }
+    let body = serde_json::to_string(&stored).map_err(server_error)?;
     c.execute(
-        "INSERT INTO changes (user_id, seq, body) VALUES (?1, ?2, ?3)",
-        params![user, seq, body],
+        "INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![user, seq, body, refs.0, refs.1, refs.2],
     )
-    .map_err(db)?;
+    .map_err(sql_failed)?;
     Ok(env)
 }
 
-/// The shared history a conversation ID names, as seen by `user`.
-fn thread_id(user: &str, id: &ConversationId) -> String {
-    match id {
-        ConversationId::C2c(peer) => {
-            let (a, b) = if user <= peer.as_str() {
-                (user, peer.as_str())
-            } else {
-                (peer.as_str(), user)
-            };
-            format!("c2c:{a}:{b}")
+/// Rebuilds a feed entry, loading the messages it references.
+fn load_change(
+    c: &Connection,
+    body: &str,
+    thread: Option<String>,
+    last: Option<i64>,
+    message_seq: Option<i64>,
+) -> Result<ChangeEnvelope> {
+    let mut env: ChangeEnvelope = serde_json::from_str(body).map_err(server_error)?;
+    if let (
+        Some(thread),
+        Change::ConversationUpdated {
+            conversation,
+            message,
+        },
+    ) = (thread, &mut env.change)
+    {
+        let conv = conversation.conversation_id.clone();
+        if let Some(seq) = last {
+            conversation.last_message = load_message(c, &thread, seq as u64, &conv)?;
         }
-        ConversationId::Group(g) => format!("group:{g}"),
+        if let Some(seq) = message_seq {
+            *message = load_message(c, &thread, seq as u64, &conv)?;
+        }
     }
+    Ok(env)
 }
 
 struct Row {
@@ -250,7 +308,7 @@ fn load_row(c: &Connection, user: &str, conversation_id: &str) -> Result<Option<
         to_row,
     )
     .optional()
-    .map_err(db)
+    .map_err(sql_failed)
 }
 
 fn last_seq(c: &Connection, thread: &str) -> Result<u64> {
@@ -261,7 +319,7 @@ fn last_seq(c: &Connection, thread: &str) -> Result<u64> {
             |r| r.get(0),
         )
         .optional()
-        .map_err(db)?;
+        .map_err(sql_failed)?;
     Ok(seq.unwrap_or(0) as u64)
 }
 
@@ -282,16 +340,16 @@ fn to_message(r: &rusqlite::Row, conversation_id: &str) -> rusqlite::Result<Mess
 fn load_message(c: &Connection, thread: &str, seq: u64, conv: &str) -> Result<Option<Message>> {
     c.query_row(
         &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?1 AND seq = ?2"),
-        params![thread, i(seq)],
+        params![thread, to_sql_int(seq)],
         |r| to_message(r, conv),
     )
     .optional()
-    .map_err(db)
+    .map_err(sql_failed)
 }
 
-fn build_conversation(c: &Connection, row: &Row) -> Result<Conversation> {
+fn build_conversation(c: &Connection, user: &str, row: &Row) -> Result<Conversation> {
     let id = ConversationId::parse(&row.conversation_id)?;
-    let last = last_seq(c, &row.thread_id)?;
+    let last = membership(c, user, &id)?.newest_visible(last_seq(c, &row.thread_id)?);
     let last_message = if last > row.cleared_seq {
         load_message(c, &row.thread_id, last, &row.conversation_id)?
     } else {
@@ -307,7 +365,7 @@ fn build_conversation(c: &Connection, row: &Row) -> Result<Conversation> {
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(db)?;
+                .map_err(sql_failed)?;
             (None, Some(g.clone()), name.unwrap_or_else(|| g.clone()))
         }
     };
@@ -331,29 +389,55 @@ fn live_conversation(
     let canonical = id.canonical();
     match load_row(c, user, &canonical)? {
         Some(row) if row.live => {
-            let conv = build_conversation(c, &row)?;
+            let conv = build_conversation(c, user, &row)?;
             Ok((row, conv))
         }
         _ => Err(ChatError::not_found(&canonical)),
     }
 }
 
-fn is_member(c: &Connection, group: &str, user: &str) -> Result<bool> {
-    c.query_row(
-        "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-        params![group, user],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|o| o.is_some())
-    .map_err(db)
+/// The facts `rules::Membership` needs about `user` in the thread of `id`.
+fn membership(c: &Connection, user: &str, id: &ConversationId) -> Result<rules::Membership> {
+    let ConversationId::Group(group) = id else {
+        return Ok(rules::Membership::c2c());
+    };
+    let member = c
+        .query_row(
+            "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+            params![group, user],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sql_failed)?
+        .is_some();
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT left_seq, back_seq FROM group_absences WHERE group_id = ?1 AND user_id = ?2",
+        )
+        .map_err(sql_failed)?;
+    let absences = stmt
+        .query_map(params![group, user], |r| {
+            Ok(Absence {
+                left: r.get::<_, i64>(0)? as u64,
+                back: r.get::<_, Option<i64>>(1)?.map(|b| b as u64),
+            })
+        })
+        .map_err(sql_failed)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_failed)?;
+    Ok(rules::Membership { member, absences })
 }
 
-fn not_member(group: &str) -> ChatError {
-    ChatError::new(
-        ErrorCode::NoPermission,
-        format!("not a member of group {}", quote(group)),
-    )
+fn group_members(c: &Connection, group: &str) -> Result<Vec<String>> {
+    let mut stmt = c
+        .prepare_cached("SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id")
+        .map_err(sql_failed)?;
+    let members = stmt
+        .query_map([group], |r| r.get::<_, String>(0))
+        .map_err(sql_failed)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_failed)?;
+    Ok(members)
 }
 
 fn live_rows(c: &Connection, user: &str, below: u64, limit: usize) -> Result<Vec<Row>> {
@@ -363,58 +447,40 @@ fn live_rows(c: &Connection, user: &str, below: u64, limit: usize) -> Result<Vec
              WHERE user_id = ?1 AND live = 1 AND order_key < ?2
              ORDER BY order_key DESC LIMIT ?3"
         ))
-        .map_err(db)?;
+        .map_err(sql_failed)?;
     let rows = stmt
-        .query_map(params![user, i(below), i(limit as u64)], to_row)
-        .map_err(db)?
+        .query_map(
+            params![user, to_sql_int(below), to_sql_int(limit as u64)],
+            to_row,
+        )
+        .map_err(sql_failed)?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(db)?;
+        .map_err(sql_failed)?;
     Ok(rows)
 }
 
 fn send_in(
     tx: &Transaction,
+    feed: &mut Feed,
     user: &str,
     id: &ConversationId,
     text: &str,
     now_ms: u64,
-) -> Result<(SendReply, Vec<(String, Change)>)> {
+) -> Result<SendReply> {
     let canonical = id.canonical();
+    membership(tx, user, id)?.check_send(id)?;
     // (participant, the conversation ID as that participant sees it)
     let participants: Vec<(String, String)> = match id {
-        ConversationId::C2c(peer) => {
-            if peer == user {
-                return Err(ChatError::invalid(format!(
-                    "cannot send to yourself: {}",
-                    quote(&canonical)
-                )));
-            }
-            vec![
-                (user.to_owned(), canonical.clone()),
-                (peer.clone(), ConversationId::c2c(user).canonical()),
-            ]
-        }
-        ConversationId::Group(g) => {
-            if !is_member(tx, g, user)? {
-                return Err(not_member(g));
-            }
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id",
-                )
-                .map_err(db)?;
-            let members = stmt
-                .query_map([g], |r| r.get::<_, String>(0))
-                .map_err(db)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db)?;
-            members
-                .into_iter()
-                .map(|m| (m, canonical.clone()))
-                .collect()
-        }
+        ConversationId::C2c(peer) => vec![
+            (user.to_owned(), canonical.clone()),
+            (peer.clone(), ConversationId::c2c(user).canonical()),
+        ],
+        ConversationId::Group(g) => group_members(tx, g)?
+            .into_iter()
+            .map(|m| (m, canonical.clone()))
+            .collect(),
     };
-    let thread = thread_id(user, id);
+    let thread = rules::thread_key(user, id);
     for (p, _) in &participants {
         ensure_user(tx, p)?;
     }
@@ -422,28 +488,27 @@ fn send_in(
         "INSERT OR IGNORE INTO threads (thread_id, last_seq) VALUES (?1, 0)",
         [&thread],
     )
-    .map_err(db)?;
+    .map_err(sql_failed)?;
     let seq: i64 = tx
         .query_row(
             "UPDATE threads SET last_seq = last_seq + 1 WHERE thread_id = ?1 RETURNING last_seq",
             [&thread],
             |r| r.get(0),
         )
-        .map_err(db)?;
+        .map_err(sql_failed)?;
     let order_key: i64 = tx
         .query_row(
             "SELECT COALESCE(MAX(order_key), 0) + 1 FROM messages",
             [],
             |r| r.get(0),
         )
-        .map_err(db)?;
+        .map_err(sql_failed)?;
     tx.execute(
         "INSERT INTO messages (thread_id, seq, order_key, sender, text, timestamp)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![thread, seq, order_key, user, text, i(now_ms)],
+        params![thread, seq, order_key, user, text, to_sql_int(now_ms)],
     )
-    .map_err(db)?;
-    let mut changes = Vec::with_capacity(participants.len());
+    .map_err(sql_failed)?;
     let mut reply = None;
     for (p, conv_id) in participants {
         let unread_inc = i64::from(p != user);
@@ -454,36 +519,80 @@ fn send_in(
                 live = 1, unread = unread + excluded.unread, order_key = excluded.order_key",
             params![p, conv_id, thread, unread_inc, order_key],
         )
-        .map_err(db)?;
+        .map_err(sql_failed)?;
         let row = load_row(tx, &p, &conv_id)?.ok_or_else(|| server_error("row vanished"))?;
-        let conversation = build_conversation(tx, &row)?;
+        let conversation = build_conversation(tx, &p, &row)?;
         let message = load_message(tx, &thread, seq as u64, &conv_id)?
             .ok_or_else(|| server_error("message vanished"))?;
+        let change = Change::ConversationUpdated {
+            conversation: conversation.clone(),
+            message: Some(message.clone()),
+        };
+        let feed_seq = feed.append(tx, &p, change)?;
         if p == user {
             reply = Some(SendReply {
-                message: message.clone(),
-                conversation: conversation.clone(),
-                feed_seq: 0,
+                message,
+                conversation,
+                feed_seq,
             });
         }
-        changes.push((
-            p,
-            Change::ConversationUpdated {
-                conversation,
-                message: Some(message),
-            },
-        ));
     }
-    let reply = reply.ok_or_else(|| server_error("sender is not a participant"))?;
-    Ok((reply, changes))
+    reply.ok_or_else(|| server_error("sender is not a participant"))
+}
+
+/// One page of a reset: live conversations with IDs after `after`, by ID.
+fn reset_page(c: &Connection, user: &str, newest: u64, after: &str) -> Result<ChangesReply> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM user_conversations
+             WHERE user_id = ?1 AND live = 1 AND conversation_id > ?2
+             ORDER BY conversation_id LIMIT ?3"
+        ))
+        .map_err(sql_failed)?;
+    let rows = stmt
+        .query_map(params![user, after, MAX_RESET_PAGE as i64 + 1], to_row)
+        .map_err(sql_failed)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_failed)?;
+    let mut conversations = Vec::new();
+    let mut bytes = 0;
+    let mut has_more = false;
+    for row in &rows {
+        if conversations.len() == MAX_RESET_PAGE {
+            has_more = true;
+            break;
+        }
+        let conv = build_conversation(c, user, row)?;
+        bytes += json_len(&conv)?;
+        if bytes > REPLY_BYTES && !conversations.is_empty() {
+            has_more = true;
+            break;
+        }
+        conversations.push(conv);
+    }
+    Ok(ChangesReply {
+        cursor: newest,
+        reset: true,
+        next_after: has_more
+            .then(|| conversations.last().map(|c| c.conversation_id.clone()))
+            .flatten(),
+        conversations,
+        changes: Vec::new(),
+        has_more,
+    })
+}
+
+fn json_len<T: serde::Serialize>(value: &T) -> Result<usize> {
+    serde_json::to_vec(value)
+        .map(|v| v.len())
+        .map_err(server_error)
 }
 
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn ensure_user(&self, user_id: &str) -> Result<()> {
         let user = user_id.to_owned();
-        self.write(move |tx| ensure_user(tx, &user).map(|()| ((), Vec::new())))
-            .await
+        self.write(move |tx, _| ensure_user(tx, &user)).await
     }
 
     async fn list_conversations(
@@ -500,7 +609,7 @@ impl Storage for SqliteStorage {
             rows.truncate(count);
             let list = rows
                 .iter()
-                .map(|r| build_conversation(c, r))
+                .map(|r| build_conversation(c, &user, r))
                 .collect::<Result<Vec<_>>>()?;
             Ok(ConversationListReply {
                 next_seq: list.last().map_or(0, |c| c.order_key),
@@ -525,7 +634,7 @@ impl Storage for SqliteStorage {
         now_ms: u64,
     ) -> Result<SendReply> {
         let (user, id, text) = (user_id.to_owned(), id.clone(), text.to_owned());
-        self.write(move |tx| send_in(tx, &user, &id, &text, now_ms))
+        self.write(move |tx, feed| send_in(tx, feed, &user, &id, &text, now_ms))
             .await
     }
 
@@ -539,54 +648,62 @@ impl Storage for SqliteStorage {
         let (user, id) = (user_id.to_owned(), id.clone());
         self.read(move |c| {
             let canonical = id.canonical();
-            let cleared = match (load_row(c, &user, &canonical)?, &id) {
-                (Some(row), _) => row.cleared_seq,
-                (None, ConversationId::C2c(_)) => 0,
-                (None, ConversationId::Group(g)) => {
-                    if !is_member(c, g, &user)? {
-                        return Err(not_member(g));
-                    }
-                    0
-                }
-            };
-            let thread = thread_id(&user, &id);
-            let before = before_seq.filter(|&s| s > 0).map_or(i64::MAX, i);
+            let row = load_row(c, &user, &canonical)?;
+            let member = membership(c, &user, &id)?;
+            member.check_read(&id, row.is_some())?;
+            let cleared = row.map_or(0, |r| r.cleared_seq);
+            let thread = rules::thread_key(&user, &id);
+            let before = before_seq.filter(|&s| s > 0).unwrap_or(u64::MAX);
+            let ranges = member.visible_ranges(cleared, before, last_seq(c, &thread)?);
             let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages
-                     WHERE thread_id = ?1 AND seq > ?2 AND seq < ?3
+                     WHERE thread_id = ?1 AND seq >= ?2 AND seq <= ?3
                      ORDER BY seq DESC LIMIT ?4"
                 ))
-                .map_err(db)?;
-            let message_list = stmt
-                .query_map(params![thread, i(cleared), before, i(count as u64)], |r| {
-                    to_message(r, &canonical)
-                })
-                .map_err(db)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db)?;
+                .map_err(sql_failed)?;
+            let mut message_list = Vec::with_capacity(count.min(100));
+            for (lo, hi) in ranges {
+                let left = count - message_list.len();
+                if left == 0 {
+                    break;
+                }
+                let page = stmt
+                    .query_map(
+                        params![thread, to_sql_int(lo), to_sql_int(hi), left as i64],
+                        |r| to_message(r, &canonical),
+                    )
+                    .map_err(sql_failed)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(sql_failed)?;
+                message_list.extend(page);
+            }
             Ok(HistoryReply { message_list })
         })
         .await
     }
 
-    async fn mark_read(&self, user_id: &str, id: &ConversationId) -> Result<Conversation> {
+    async fn mark_read(&self, user_id: &str, id: &ConversationId) -> Result<ReadReply> {
         let (user, id) = (user_id.to_owned(), id.clone());
-        self.write(move |tx| {
+        self.write(move |tx, feed| {
             let (row, _) = live_conversation(tx, &user, &id)?;
-            let last = last_seq(tx, &row.thread_id)?;
+            let last = membership(tx, &user, &id)?.newest_visible(last_seq(tx, &row.thread_id)?);
             tx.execute(
                 "UPDATE user_conversations SET unread = 0, read_seq = ?3
                  WHERE user_id = ?1 AND conversation_id = ?2",
-                params![user, row.conversation_id, i(last)],
+                params![user, row.conversation_id, to_sql_int(last)],
             )
-            .map_err(db)?;
+            .map_err(sql_failed)?;
             let (_, conversation) = live_conversation(tx, &user, &id)?;
             let change = Change::ConversationUpdated {
                 conversation: conversation.clone(),
                 message: None,
             };
-            Ok((conversation, vec![(user.clone(), change)]))
+            let feed_seq = feed.append(tx, &user, change)?;
+            Ok(ReadReply {
+                conversation,
+                feed_seq,
+            })
         })
         .await
     }
@@ -596,11 +713,10 @@ impl Storage for SqliteStorage {
         user_id: &str,
         ids: &[ConversationId],
         clear_message: bool,
-    ) -> Result<Vec<Result<u64>>> {
+    ) -> Result<Vec<Result<Deleted>>> {
         let (user, ids) = (user_id.to_owned(), ids.to_vec());
-        self.write(move |tx| {
+        self.write(move |tx, feed| {
             let mut results = Vec::with_capacity(ids.len());
-            let mut changes = Vec::new();
             for id in ids {
                 let canonical = id.canonical();
                 let row = match load_row(tx, &user, &canonical)? {
@@ -610,31 +726,39 @@ impl Storage for SqliteStorage {
                         continue;
                     }
                 };
-                let upto = last_seq(tx, &row.thread_id)?;
+                let upto =
+                    membership(tx, &user, &id)?.newest_visible(last_seq(tx, &row.thread_id)?);
                 tx.execute(
                     "UPDATE user_conversations SET live = 0, upto_seq = ?3, unread = 0,
                         read_seq = ?3, cleared_seq = CASE WHEN ?4 THEN ?3 ELSE cleared_seq END
                      WHERE user_id = ?1 AND conversation_id = ?2",
-                    params![user, canonical, i(upto), clear_message],
+                    params![user, canonical, to_sql_int(upto), clear_message],
                 )
-                .map_err(db)?;
-                changes.push((
-                    user.clone(),
-                    Change::ConversationDeleted {
-                        conversation_id: canonical,
-                        clear_message,
-                        upto_seq: upto,
-                    },
-                ));
-                results.push(Ok(upto));
+                .map_err(sql_failed)?;
+                let change = Change::ConversationDeleted {
+                    conversation_id: canonical,
+                    clear_message,
+                    upto_seq: upto,
+                };
+                let feed_seq = feed.append(tx, &user, change)?;
+                results.push(Ok(Deleted {
+                    upto_seq: upto,
+                    feed_seq,
+                }));
             }
-            Ok((results, changes))
+            Ok(results)
         })
         .await
     }
 
-    async fn changes(&self, user_id: &str, since: u64, limit: usize) -> Result<ChangesReply> {
-        let user = user_id.to_owned();
+    async fn changes(
+        &self,
+        user_id: &str,
+        since: u64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ChangesReply> {
+        let (user, after) = (user_id.to_owned(), after.unwrap_or("").to_owned());
         self.read(move |c| {
             let newest: i64 = c
                 .query_row(
@@ -643,41 +767,47 @@ impl Storage for SqliteStorage {
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(db)?
+                .map_err(sql_failed)?
                 .unwrap_or(0);
             let newest = newest as u64;
             if since == 0 || since > newest {
-                let conversations = live_rows(c, &user, u64::MAX, usize::MAX >> 1)?
-                    .iter()
-                    .map(|r| build_conversation(c, r))
-                    .collect::<Result<Vec<_>>>()?;
-                return Ok(ChangesReply {
-                    cursor: newest,
-                    reset: true,
-                    conversations,
-                    changes: Vec::new(),
-                    has_more: false,
-                    next_after: None,
-                });
+                return reset_page(c, &user, newest, &after);
             }
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT body FROM changes WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    "SELECT body, thread_id, last_seq, message_seq FROM changes
+                     WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
                 )
-                .map_err(db)?;
-            let bodies = stmt
-                .query_map(params![user, i(since), i(limit as u64 + 1)], |r| {
-                    r.get::<_, String>(0)
-                })
-                .map_err(db)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db)?;
-            let has_more = bodies.len() > limit;
-            let changes = bodies
-                .iter()
-                .take(limit)
-                .map(|b| serde_json::from_str::<ChangeEnvelope>(b).map_err(server_error))
-                .collect::<Result<Vec<_>>>()?;
+                .map_err(sql_failed)?;
+            let mut rows = stmt
+                .query(params![
+                    user,
+                    to_sql_int(since),
+                    to_sql_int(limit as u64 + 1)
+                ])
+                .map_err(sql_failed)?;
+            let mut changes = Vec::new();
+            let mut bytes = 0;
+            let mut has_more = false;
+            while let Some(r) = rows.next().map_err(sql_failed)? {
+                if changes.len() == limit {
+                    has_more = true;
+                    break;
+                }
+                let env = load_change(
+                    c,
+                    &r.get::<_, String>(0).map_err(sql_failed)?,
+                    r.get(1).map_err(sql_failed)?,
+                    r.get(2).map_err(sql_failed)?,
+                    r.get(3).map_err(sql_failed)?,
+                )?;
+                bytes += json_len(&env)?;
+                if bytes > REPLY_BYTES && !changes.is_empty() {
+                    has_more = true;
+                    break;
+                }
+                changes.push(env);
+            }
             Ok(ChangesReply {
                 cursor: changes.last().map_or(since, |e| e.seq),
                 reset: false,
@@ -692,24 +822,51 @@ impl Storage for SqliteStorage {
 
     async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()> {
         let (group, name, members) = (group_id.to_owned(), name.to_owned(), members.to_vec());
-        self.write(move |tx| {
+        self.write(move |tx, _| {
             tx.execute(
                 "INSERT INTO chat_groups (group_id, name) VALUES (?1, ?2)
                  ON CONFLICT (group_id) DO UPDATE SET name = excluded.name",
                 params![group, name],
             )
-            .map_err(db)?;
-            tx.execute("DELETE FROM group_members WHERE group_id = ?1", [&group])
-                .map_err(db)?;
-            for m in &members {
+            .map_err(sql_failed)?;
+            let (removed, added) = rules::membership_change(&group_members(tx, &group)?, &members);
+            let thread = rules::thread_key("", &ConversationId::Group(group.clone()));
+            let last = to_sql_int(last_seq(tx, &thread)?);
+            for m in &removed {
+                tx.execute(
+                    "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                    params![group, m],
+                )
+                .map_err(sql_failed)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO group_absences (group_id, user_id, left_seq, back_seq)
+                     VALUES (?1, ?2, ?3, NULL)",
+                    params![group, m, last],
+                )
+                .map_err(sql_failed)?;
+            }
+            for m in &added {
                 ensure_user(tx, m)?;
                 tx.execute(
                     "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
                     params![group, m],
                 )
-                .map_err(db)?;
+                .map_err(sql_failed)?;
+                // Back in the group: the open absence ends here (and vanishes if it hid nothing).
+                tx.execute(
+                    "UPDATE group_absences SET back_seq = ?3
+                     WHERE group_id = ?1 AND user_id = ?2 AND back_seq IS NULL",
+                    params![group, m, last],
+                )
+                .map_err(sql_failed)?;
+                tx.execute(
+                    "DELETE FROM group_absences
+                     WHERE group_id = ?1 AND user_id = ?2 AND back_seq = left_seq",
+                    params![group, m],
+                )
+                .map_err(sql_failed)?;
             }
-            Ok(((), Vec::new()))
+            Ok(())
         })
         .await
     }

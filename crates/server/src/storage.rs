@@ -1,19 +1,32 @@
 //! The storage interface the handlers use. SQLite implements it (sqlite.rs); another database
-//! only needs another implementation. Every write commits the affected users' feed entries in
-//! the same transaction and hands them to the `ChangeSink` after the commit, in feed order.
+//! only needs another implementation. The rules (membership, visibility, limits, thread keys)
+//! are chat-core's `rules`; a backend only persists their decisions. Every write commits the
+//! affected users' feed entries in the same transaction and hands them to the `ChangeSink` after
+//! the commit, outside the database lock, in feed order per user (see publish_order.rs).
 
 use async_trait::async_trait;
 use chat_core::error::Result;
 use chat_core::id::ConversationId;
 use chat_core::model::Conversation;
 use chat_core::wire::{
-    ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, SendReply,
+    ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, ReadReply, SendReply,
 };
 
-/// Receives committed changes (the WebSocket push). Called with the writer still serialized so
-/// that each user's changes arrive in feed order; must not block.
+/// Receives committed changes (the WebSocket push). Called outside the database lock, one
+/// thread at a time per user, in that user's feed order; must not block.
 pub trait ChangeSink: Send + Sync {
     fn publish(&self, user_id: &str, change: &ChangeEnvelope);
+}
+
+/// Rough JSON size at which a `changes` reply stops early with `hasMore` (at least one item is
+/// always returned).
+pub const REPLY_BYTES: usize = 2 << 20;
+
+/// A deleted conversation: its last visible seq then, and the seq of the feed entry written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deleted {
+    pub upto_seq: u64,
+    pub feed_seq: u64,
 }
 
 #[async_trait]
@@ -32,7 +45,8 @@ pub trait Storage: Send + Sync {
     /// A live conversation, or 2500.
     async fn get_conversation(&self, user_id: &str, id: &ConversationId) -> Result<Conversation>;
 
-    /// Appends a text message (C2C: both sides; group: members only, else 10007).
+    /// Appends a text message (C2C: both sides; group: members only, else 10007). Sending to
+    /// yourself is refused by the route (`rules::check_not_self`) before this is called.
     async fn send_text(
         &self,
         user_id: &str,
@@ -41,7 +55,8 @@ pub trait Storage: Send + Sync {
         now_ms: u64,
     ) -> Result<SendReply>;
 
-    /// Messages newest first with seq < `before_seq` (None = newest), hiding cleared ones.
+    /// Messages newest first with seq < `before_seq` (None = newest), hiding cleared ones and,
+    /// in a group, those posted while the user was not a member.
     async fn history(
         &self,
         user_id: &str,
@@ -51,18 +66,25 @@ pub trait Storage: Send + Sync {
     ) -> Result<HistoryReply>;
 
     /// Unread 0 for a live conversation, or 2500.
-    async fn mark_read(&self, user_id: &str, id: &ConversationId) -> Result<Conversation>;
+    async fn mark_read(&self, user_id: &str, id: &ConversationId) -> Result<ReadReply>;
 
-    /// Deletes each (distinct, valid) conversation; per item `Ok(uptoSeq)` or its error.
+    /// Deletes each (distinct, valid) conversation; per item `Ok(Deleted)` or its error.
     async fn delete_conversations(
         &self,
         user_id: &str,
         ids: &[ConversationId],
         clear_message: bool,
-    ) -> Result<Vec<Result<u64>>>;
+    ) -> Result<Vec<Result<Deleted>>>;
 
-    /// The change feed after `since`, or a reset (see docs/protocol.md).
-    async fn changes(&self, user_id: &str, since: u64, limit: usize) -> Result<ChangesReply>;
+    /// The change feed after `since` (at most `limit` entries and about `REPLY_BYTES`), or a
+    /// reset page of live conversations with IDs after `after` (see docs/protocol.md).
+    async fn changes(
+        &self,
+        user_id: &str,
+        since: u64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ChangesReply>;
 
     /// Creates or replaces a group and its member list.
     async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()>;

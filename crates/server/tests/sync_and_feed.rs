@@ -130,8 +130,14 @@ async fn feed_catches_up_after_a_disconnect() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(read["unreadCount"], 0);
-    srv.delete("alice", &["c2c_carol"], false).await;
+    assert_eq!(read["conversation"]["unreadCount"], 0);
+    assert_eq!(
+        read["feedSeq"],
+        cursor + 2,
+        "the read mark's own feed entry"
+    );
+    let deleted = srv.delete("alice", &["c2c_carol"], false).await;
+    assert_eq!(deleted["results"][0]["feedSeq"], cursor + 3);
 
     let (_, feed) = srv
         .get_as("alice", &format!("/v1/changes?since={cursor}"))
@@ -216,7 +222,7 @@ async fn delete_batch_collapses_duplicates_and_reports_each_item() {
     assert_eq!(results.len(), 3);
     assert_eq!(
         results[0],
-        json!({"conversationID": "C2Cbob", "resultCode": 0, "resultInfo": "", "uptoSeq": 1})
+        json!({"conversationID": "C2Cbob", "resultCode": 0, "resultInfo": "", "uptoSeq": 1, "feedSeq": 2})
     );
     assert_eq!(results[1]["conversationID"], "c2c_../..");
     assert_eq!(results[1]["resultCode"], 6017);

@@ -35,16 +35,7 @@ pub struct FakeServer {
     transports: RefCell<Vec<std::rc::Weak<FakeTransport>>>,
 }
 
-fn thread_key(user: &str, id: &ConversationId) -> String {
-    match id {
-        ConversationId::C2c(peer) => {
-            let mut pair = [user.to_owned(), peer.clone()];
-            pair.sort();
-            format!("c2c:{}:{}", pair[0], pair[1])
-        }
-        ConversationId::Group(g) => format!("group:{g}"),
-    }
-}
+use chat_core::rules::thread_key;
 
 impl FakeServer {
     pub fn new() -> Rc<FakeServer> {

@@ -7,14 +7,14 @@ use crate::state::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use chat_core::error::ChatError;
+use chat_core::error::{ChatError, ErrorCode};
 use chat_core::id::ConversationId;
 use chat_core::model::{Conversation, ConversationOperationResult};
+use chat_core::rules;
 use chat_core::wire::{
     ConversationListReply, DeleteReply, DeleteRequest, DeleteResultItem, MarkReadRequest,
-    MAX_DELETE_BATCH, MAX_PAGE,
+    ReadReply, MAX_PAGE,
 };
-use std::collections::HashSet;
 
 pub async fn list(
     State(s): State<AppState>,
@@ -42,12 +42,12 @@ pub async fn read(
     State(s): State<AppState>,
     User(user): User,
     ApiJson(req): ApiJson<MarkReadRequest>,
-) -> ApiResult<Json<Conversation>> {
+) -> ApiResult<Json<ReadReply>> {
     let id = parse_id(&req.conversation_id)?;
     Ok(Json(s.storage.mark_read(&user, &id).await?))
 }
 
-fn item(raw: &str, code: u32, info: String, upto_seq: u64) -> DeleteResultItem {
+fn item(raw: &str, code: u32, info: String, upto_seq: u64, feed_seq: u64) -> DeleteResultItem {
     DeleteResultItem {
         result: ConversationOperationResult {
             conversation_id: raw.to_owned(),
@@ -55,7 +55,7 @@ fn item(raw: &str, code: u32, info: String, upto_seq: u64) -> DeleteResultItem {
             result_info: info,
         },
         upto_seq,
-        feed_seq: 0,
+        feed_seq,
     }
 }
 
@@ -64,30 +64,8 @@ pub async fn delete(
     User(user): User,
     ApiJson(req): ApiJson<DeleteRequest>,
 ) -> ApiResult<Json<DeleteReply>> {
-    let n = req.conversation_id_list.len();
-    if n == 0 || n > MAX_DELETE_BATCH {
-        return Err(ApiError::invalid(format!(
-            "conversationIDList must hold 1-{MAX_DELETE_BATCH} IDs, got {n}"
-        )));
-    }
-    // Distinct items in first-seen order; both ID styles of one conversation collapse.
-    let mut seen_ids = HashSet::new();
-    let mut seen_bad = HashSet::new();
-    let mut items: Vec<(String, Result<ConversationId, ChatError>)> = Vec::new();
-    for raw in req.conversation_id_list {
-        match ConversationId::parse(&raw) {
-            Ok(id) => {
-                if seen_ids.insert(id.clone()) {
-                    items.push((raw, Ok(id)));
-                }
-            }
-            Err(e) => {
-                if seen_bad.insert(raw.clone()) {
-                    items.push((raw, Err(e)));
-                }
-            }
-        }
-    }
+    rules::check_delete_batch(req.conversation_id_list.len())?;
+    let items = rules::distinct_delete_list(req.conversation_id_list.iter().map(String::as_str));
     let valid: Vec<ConversationId> = items
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok().cloned())
@@ -97,17 +75,25 @@ pub async fn delete(
         .delete_conversations(&user, &valid, req.clear_message)
         .await?
         .into_iter();
+    let not_found = ErrorCode::ConversationNotFound.code();
     let results = items
         .into_iter()
         .map(|(raw, parsed)| match parsed {
-            Err(e) => item(&raw, e.code, e.message, 0),
+            Err(e) => item(&raw, e.code, e.message, 0, 0),
             Ok(_) => match outcomes.next() {
-                Some(Ok(upto)) => item(&raw, 0, String::new(), upto),
-                Some(Err(e)) if e.code == 2500 => {
-                    item(&raw, e.code, ChatError::not_found(&raw).message, 0)
+                Some(Ok(d)) => item(&raw, 0, String::new(), d.upto_seq, d.feed_seq),
+                // Named as the caller wrote it, not in its canonical form.
+                Some(Err(e)) if e.code == not_found => {
+                    item(&raw, e.code, ChatError::not_found(&raw).message, 0, 0)
                 }
-                Some(Err(e)) => item(&raw, e.code, e.message, 0),
-                None => item(&raw, 9530, "internal server error".into(), 0),
+                Some(Err(e)) => item(&raw, e.code, e.message, 0, 0),
+                None => item(
+                    &raw,
+                    ErrorCode::ServerError.code(),
+                    "internal server error".into(),
+                    0,
+                    0,
+                ),
             },
         })
         .collect();

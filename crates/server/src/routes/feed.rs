@@ -1,5 +1,6 @@
 //! The change feed (`GET /v1/changes`) and its push channel (`GET /v1/ws`).
 
+use super::parse_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, User};
 use crate::push::Subscription;
@@ -18,9 +19,15 @@ pub async fn changes(
     params: Params,
 ) -> ApiResult<Json<ChangesReply>> {
     let since = params.u64_or("since", Some(0))?;
+    // Reset pages follow conversation IDs in canonical form.
+    let after = params
+        .get("after")
+        .filter(|a| !a.is_empty())
+        .map(|a| parse_id(a).map(|id| id.canonical()))
+        .transpose()?;
     Ok(Json(
         s.storage
-            .changes(&user, since, MAX_CHANGES_PER_REPLY)
+            .changes(&user, since, after.as_deref(), MAX_CHANGES_PER_REPLY)
             .await?,
     ))
 }

@@ -1,12 +1,13 @@
 //! Sending text and reading history.
 
 use super::parse_id;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, Params, User};
 use crate::state::{now_ms, AppState};
 use axum::extract::State;
 use axum::Json;
-use chat_core::wire::{HistoryReply, SendReply, SendRequest, MAX_PAGE, MAX_TEXT_BYTES};
+use chat_core::rules;
+use chat_core::wire::{HistoryReply, SendReply, SendRequest, MAX_PAGE};
 
 pub async fn send(
     State(s): State<AppState>,
@@ -14,12 +15,8 @@ pub async fn send(
     ApiJson(req): ApiJson<SendRequest>,
 ) -> ApiResult<Json<SendReply>> {
     let id = parse_id(&req.conversation_id)?;
-    let len = req.text.len();
-    if len == 0 || len > MAX_TEXT_BYTES {
-        return Err(ApiError::invalid(format!(
-            "text must be 1-{MAX_TEXT_BYTES} bytes, got {len} bytes"
-        )));
-    }
+    rules::check_text(&req.text)?;
+    rules::check_not_self(&user, &id, &req.conversation_id)?;
     Ok(Json(
         s.storage.send_text(&user, &id, &req.text, now_ms()).await?,
     ))
