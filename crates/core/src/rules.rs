@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn delete_lists_collapse_both_id_styles() {
-        let list = distinct_delete_list(["c2c_a", "C2C_a", "bad", "bad", "c2c_b", "c2c_a"]);
+        let list = distinct_delete_list(["c2c_a", "C2Ca", "bad", "bad", "c2c_b", "c2c_a"]);
         let raws: Vec<_> = list.iter().map(|(r, _)| r.as_str()).collect();
         assert_eq!(raws, ["c2c_a", "bad", "c2c_b"]);
         assert!(list[1].1.is_err());
