@@ -1,0 +1,194 @@
+//! One set of cases for the `Storage` trait, run on every backend (SQLite today; a second
+//! backend adds one `#[tokio::test]` calling `run_all` with its constructor).
+
+use chat_core::id::ConversationId;
+use chat_core::wire::{Change, ChangeEnvelope, MAX_CHANGES_PER_REPLY, MAX_RESET_PAGE};
+use chat_server::sqlite::SqliteStorage;
+use chat_server::storage::{ChangeSink, Storage};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Records every published entry per user.
+#[derive(Default)]
+struct Recorder(Mutex<HashMap<String, Vec<ChangeEnvelope>>>);
+
+impl ChangeSink for Recorder {
+    fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
+        let mut all = self.0.lock().unwrap();
+        all.entry(user_id.to_owned())
+            .or_default()
+            .push(change.clone());
+    }
+}
+
+impl Recorder {
+    fn seqs(&self, user: &str) -> Vec<u64> {
+        let all = self.0.lock().unwrap();
+        all.get(user)
+            .map(|l| l.iter().map(|e| e.seq).collect())
+            .unwrap_or_default()
+    }
+}
+
+type Make = fn(Arc<Recorder>) -> Box<dyn Storage>;
+
+fn c2c(u: &str) -> ConversationId {
+    ConversationId::c2c(u)
+}
+
+fn group(g: &str) -> ConversationId {
+    ConversationId::Group(g.to_owned())
+}
+
+async fn texts(s: &dyn Storage, user: &str, id: &ConversationId) -> Vec<String> {
+    let reply = s.history(user, id, 100, None).await.unwrap();
+    reply.message_list.into_iter().map(|m| m.text).collect()
+}
+
+async fn c2c_send_reaches_both_sides_and_the_feed(make: Make) {
+    let rec = Arc::new(Recorder::default());
+    let s = make(rec.clone());
+    let sent = s.send_text("alice", &c2c("bob"), "hi", 5).await.unwrap();
+    assert_eq!((sent.message.seq, sent.feed_seq), (1, 1));
+    assert_eq!(sent.conversation.conversation_id, "c2c_bob");
+    assert_eq!(sent.conversation.unread_count, 0);
+    let bob = s.get_conversation("bob", &c2c("alice")).await.unwrap();
+    assert_eq!(bob.unread_count, 1);
+    assert_eq!(bob.last_message.unwrap().text, "hi");
+    let read = s.mark_read("bob", &c2c("alice")).await.unwrap();
+    assert_eq!((read.conversation.unread_count, read.feed_seq), (0, 2));
+    assert_eq!(rec.seqs("bob"), [1, 2], "published in feed order");
+    let feed = s.changes("bob", 1, None, 10).await.unwrap();
+    assert_eq!(feed.cursor, 2);
+    assert!(!feed.reset && !feed.has_more);
+}
+
+async fn deletion_hides_and_reports_seqs(make: Make) {
+    let s = make(Arc::default());
+    s.send_text("alice", &c2c("bob"), "one", 1).await.unwrap();
+    s.send_text("bob", &c2c("alice"), "two", 2).await.unwrap();
+    let out = s
+        .delete_conversations("alice", &[c2c("bob"), c2c("carol")], true)
+        .await
+        .unwrap();
+    let deleted = out[0].as_ref().unwrap();
+    assert_eq!((deleted.upto_seq, deleted.feed_seq), (2, 3));
+    assert_eq!(out[1].as_ref().unwrap_err().code, 2500);
+    assert!(texts(&*s, "alice", &c2c("bob")).await.is_empty(), "cleared");
+    assert_eq!(texts(&*s, "bob", &c2c("alice")).await, ["two", "one"]);
+    let again = s
+        .delete_conversations("alice", &[c2c("bob")], false)
+        .await
+        .unwrap();
+    assert_eq!(again[0].as_ref().unwrap_err().code, 2500);
+    s.send_text("bob", &c2c("alice"), "three", 3).await.unwrap();
+    assert_eq!(texts(&*s, "alice", &c2c("bob")).await, ["three"]);
+    let feed = s.changes("alice", 2, None, 10).await.unwrap();
+    assert!(matches!(
+        feed.changes[0].change,
+        Change::ConversationDeleted {
+            clear_message: true,
+            upto_seq: 2,
+            ..
+        }
+    ));
+}
+
+async fn group_membership_bounds_what_is_seen(make: Make) {
+    let s = make(Arc::default());
+    let team = group("team");
+    let members = |l: &[&str]| l.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+    s.upsert_group("team", "Team", &members(&["a", "b"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.send_text("x", &team, "no", 1).await.unwrap_err().code,
+        10007
+    );
+    assert_eq!(
+        s.history("x", &team, 10, None).await.unwrap_err().code,
+        10007
+    );
+    s.send_text("a", &team, "before", 1).await.unwrap();
+    s.upsert_group("team", "Team", &members(&["a"]))
+        .await
+        .unwrap();
+    s.send_text("a", &team, "while out", 2).await.unwrap();
+    assert_eq!(
+        s.send_text("b", &team, "no", 3).await.unwrap_err().code,
+        10007
+    );
+    let conv = s.get_conversation("b", &team).await.unwrap();
+    assert_eq!(conv.last_message.unwrap().text, "before");
+    s.upsert_group("team", "Team", &members(&["a", "b"]))
+        .await
+        .unwrap();
+    s.send_text("a", &team, "after", 4).await.unwrap();
+    assert_eq!(texts(&*s, "b", &team).await, ["after", "before"]);
+    assert_eq!(texts(&*s, "a", &team).await.len(), 3);
+    let list = s.list_conversations("b", 0, 10).await.unwrap();
+    assert_eq!(
+        list.conversation_list[0]
+            .last_message
+            .as_ref()
+            .unwrap()
+            .text,
+        "after"
+    );
+}
+
+async fn pages_are_bounded(make: Make) {
+    let s = make(Arc::default());
+    let n = MAX_RESET_PAGE + 5;
+    for i in 0..n {
+        s.send_text(&format!("p{i:03}"), &c2c("me"), "x", 1)
+            .await
+            .unwrap();
+    }
+    let first = s
+        .changes("me", 0, None, MAX_CHANGES_PER_REPLY)
+        .await
+        .unwrap();
+    assert!(first.reset && first.has_more);
+    assert_eq!(first.conversations.len(), MAX_RESET_PAGE);
+    assert_eq!(first.cursor, n as u64);
+    let after = first.next_after.clone().unwrap();
+    let second = s
+        .changes("me", 0, Some(&after), MAX_CHANGES_PER_REPLY)
+        .await
+        .unwrap();
+    assert_eq!(second.conversations.len(), 5);
+    assert!(!second.has_more && second.next_after.is_none());
+    assert!(second.conversations[0].conversation_id > after);
+    let feed = s.changes("me", 1, None, 10).await.unwrap();
+    assert_eq!(
+        (feed.changes.len(), feed.has_more, feed.cursor),
+        (10, true, 11)
+    );
+    // History pages by seq.
+    for i in 0..5 {
+        s.send_text("me", &c2c("p000"), &format!("m{i}"), 1)
+            .await
+            .unwrap();
+    }
+    let page = s.history("me", &c2c("p000"), 2, Some(5)).await.unwrap();
+    let seqs: Vec<u64> = page.message_list.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [4, 3]);
+    let list = s.list_conversations("me", 0, 3).await.unwrap();
+    assert!(!list.is_finished);
+    assert_eq!(list.conversation_list[0].conversation_id, "c2c_p000");
+    let next = s.list_conversations("me", list.next_seq, 3).await.unwrap();
+    assert!(next.conversation_list[0].order_key < list.next_seq);
+}
+
+async fn run_all(make: Make) {
+    c2c_send_reaches_both_sides_and_the_feed(make).await;
+    deletion_hides_and_reports_seqs(make).await;
+    group_membership_bounds_what_is_seen(make).await;
+    pages_are_bounded(make).await;
+}
+
+#[tokio::test]
+async fn sqlite_storage_conforms() {
+    run_all(|sink| Box::new(SqliteStorage::open(":memory:", sink).unwrap())).await;
+}
