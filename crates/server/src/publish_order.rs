@@ -123,4 +123,108 @@ mod tests {
         );
         assert!(p.lock().is_empty(), "queues are dropped once drained");
     }
+
+    /// A seeded scheduler of simulated writers: each commits (enqueues) entries for a few
+    /// users and later drains them; while a drain publishes, the sink lets other writers act,
+    /// as concurrent threads would. Replay a failure with its seed.
+    struct Sim {
+        publisher: std::sync::OnceLock<std::sync::Weak<OrderedPublisher>>,
+        sched: Mutex<Sched>,
+        seen: Mutex<HashMap<String, Vec<u64>>>,
+    }
+
+    struct Sched {
+        rng: u64,
+        /// Per writer: the users it writes to, and those it enqueued but has not drained.
+        writers: Vec<(Vec<String>, Option<Vec<String>>)>,
+        feed: HashMap<String, u64>,
+    }
+
+    impl Sched {
+        fn next(&mut self, n: u64) -> u64 {
+            // xorshift64*: enough to vary interleavings, same on every machine.
+            self.rng ^= self.rng >> 12;
+            self.rng ^= self.rng << 25;
+            self.rng ^= self.rng >> 27;
+            self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+    }
+
+    impl Sim {
+        /// Runs one step of a random writer; false when every writer is done.
+        fn step(&self) -> bool {
+            let publisher = self.publisher.get().unwrap().upgrade().unwrap();
+            let mut sched = self.sched.lock().unwrap();
+            let live: Vec<usize> = (0..sched.writers.len())
+                .filter(|&w| !sched.writers[w].0.is_empty() || sched.writers[w].1.is_some())
+                .collect();
+            if live.is_empty() {
+                return false;
+            }
+            let w = live[sched.next(live.len() as u64) as usize];
+            if let Some(users) = sched.writers[w].1.take() {
+                drop(sched);
+                publisher.drain(&users);
+                return true;
+            }
+            let users = std::mem::take(&mut sched.writers[w].0);
+            let entries = users
+                .iter()
+                .map(|u| {
+                    let seq = sched.feed.entry(u.clone()).or_default();
+                    *seq += 1;
+                    (u.clone(), env(*seq))
+                })
+                .collect();
+            // Enqueued under the scheduler lock, as under the database lock.
+            let to_drain = publisher.enqueue(entries);
+            sched.writers[w].1 = Some(to_drain);
+            true
+        }
+    }
+
+    impl ChangeSink for Sim {
+        fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
+            let mut seen = self.seen.lock().unwrap();
+            seen.entry(user_id.to_owned()).or_default().push(change.seq);
+            drop(seen);
+            let interleave = self.sched.lock().unwrap().next(2) == 0;
+            if interleave {
+                self.step();
+            }
+        }
+    }
+
+    #[test]
+    fn seeded_interleavings_keep_each_users_order() {
+        for seed in 1..=300u64 {
+            let sim = Arc::new(Sim {
+                publisher: std::sync::OnceLock::new(),
+                sched: Mutex::new(Sched {
+                    rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+                    writers: Vec::new(),
+                    feed: HashMap::new(),
+                }),
+                seen: Mutex::new(HashMap::new()),
+            });
+            {
+                let mut sched = sim.sched.lock().unwrap();
+                for _ in 0..12 {
+                    let n = 1 + sched.next(3);
+                    let users = (0..n).map(|_| format!("u{}", sched.next(4))).collect();
+                    sched.writers.push((users, None));
+                }
+            }
+            let publisher = Arc::new(OrderedPublisher::new(sim.clone()));
+            sim.publisher.set(Arc::downgrade(&publisher)).ok().unwrap();
+            while sim.step() {}
+            let feed = sim.sched.lock().unwrap().feed.clone();
+            let seen = sim.seen.lock().unwrap().clone();
+            for (user, newest) in feed {
+                let expected: Vec<u64> = (1..=newest).collect();
+                assert_eq!(seen[&user], expected, "user {user}, seed {seed}");
+            }
+            assert!(publisher.lock().is_empty(), "seed {seed}");
+        }
+    }
 }
