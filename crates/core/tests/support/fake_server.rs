@@ -129,9 +129,11 @@ impl FakeServer {
             ],
             ConversationId::Group(g) => {
                 let members = self.groups.borrow().get(g).cloned().unwrap_or_default();
-                if !members.iter().any(|m| m == user) {
-                    return Err(ChatError::new(ErrorCode::NoPermission, "not a member"));
-                }
+                let membership = chat_core::rules::Membership {
+                    member: members.iter().any(|m| m == user),
+                    absences: Vec::new(),
+                };
+                membership.check_send(id)?;
                 members.into_iter().map(|m| (m, id.clone())).collect()
             }
         };
