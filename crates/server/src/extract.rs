@@ -39,10 +39,10 @@ impl FromRequestParts<AppState> for User {
 /// A JSON body; any failure (syntax, types, missing fields, size) becomes 6017.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+    async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -51,7 +51,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::invalid("Content-Type must be application/json"));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        // The whole body within the deadline: a client that announces more than it sends (or
+        // drips it) is answered instead of holding the connection.
+        let deadline = state.config.timeouts.body;
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| ApiError {
+                status: StatusCode::REQUEST_TIMEOUT,
+                error: ChatError::new(
+                    ErrorCode::RequestTimeout,
+                    format!("request body not received within {} s", deadline.as_secs()),
+                ),
+            })?;
+        let bytes = read.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large(crate::BODY_LIMIT)
             } else {
