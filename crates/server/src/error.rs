@@ -76,9 +76,10 @@ pub fn server_error(cause: impl std::fmt::Display) -> ChatError {
 
 /// Whether `path` is one of the API's (where every error must be `{code, message}`).
 fn is_api_path(path: &str) -> bool {
-    ["/v1", "/dev"]
-        .iter()
-        .any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+    ["/v1", "/dev"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 /// Gives the errors that the router and the layers answer on their own (unknown route, wrong
@@ -97,7 +98,10 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     }
     let shown = quote(&path);
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => (ErrorCode::ConversationNotFound, format!("no such route {shown}")),
+        StatusCode::NOT_FOUND => (
+            ErrorCode::ConversationNotFound,
+            format!("no such route {shown}"),
+        ),
         StatusCode::METHOD_NOT_ALLOWED => (
             ErrorCode::InvalidParameters,
             format!("method {method} not allowed for {shown}"),
@@ -108,7 +112,10 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         ),
         StatusCode::REQUEST_TIMEOUT => (ErrorCode::RequestTimeout, "request timed out".into()),
         s if s.is_server_error() => (ErrorCode::ServerError, "internal server error".into()),
-        s => (ErrorCode::InvalidParameters, format!("bad request: HTTP {s}")),
+        s => (
+            ErrorCode::InvalidParameters,
+            format!("bad request: HTTP {s}"),
+        ),
     };
     let mut replaced = ApiError {
         status,

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use chat_core::error::{quote, ChatError, ErrorCode};
@@ -50,6 +50,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             .is_some_and(|v| v.trim_start().starts_with("application/json"));
         if !is_json {
             return Err(ApiError::invalid("Content-Type must be application/json"));
+        }
+        // Refuse an announced oversize body at once rather than waiting for it.
+        let announced = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > crate::BODY_LIMIT as u64) {
+            return Err(ApiError::too_large(crate::BODY_LIMIT));
         }
         // The whole body within the deadline: a client that announces more than it sends (or
         // drips it) is answered instead of holding the connection.

@@ -16,6 +16,7 @@ pub mod storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method};
+use axum::middleware;
 use axum::routing::{any, get, post};
 use axum::Router;
 pub use config::Config;
@@ -29,11 +30,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use axum::middleware;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
 use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
 
 /// Largest request body. A 12000-byte text can take 6x that once JSON-escaped, so this leaves room.
 pub const BODY_LIMIT: usize = 128 * 1024;
@@ -139,8 +139,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<ServerHandle
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let timeouts = state.config.timeouts.clone();
-        connection::accept_loop(listener, app, &timeouts, stopped, || state.hub.close_all())
-            .await;
+        connection::accept_loop(listener, app, &timeouts, stopped, || state.hub.close_all()).await;
         state.storage.close().await;
     });
     Ok(ServerHandle {

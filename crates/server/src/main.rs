@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 fn secret_or_default(key: Option<String>) -> String {
     key.unwrap_or_else(|| {
-        tracing::warn!("no --secret-key or CHAT_SECRET_KEY given; using the public development key");
+        tracing::warn!(
+            "no --secret-key or CHAT_SECRET_KEY given; using the public development key"
+        );
         DEV_SECRET_KEY.to_owned()
     })
 }

@@ -127,5 +127,9 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str, limits: 
         code,
         reason: reason.into(),
     };
-    let _ = timeout(limits.send_timeout, socket.send(Message::Close(Some(frame)))).await;
+    let _ = timeout(
+        limits.send_timeout,
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
 }
