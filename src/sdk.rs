@@ -35,8 +35,8 @@ impl SdkInner {
             return;
         };
         if self.push.borrow().is_none() {
-            if let Some(url) = self.http.websocket_url() {
-                let push = Push::start(self.engine.clone(), self.hooks.clone(), url);
+            if self.http.has_credentials() {
+                let push = Push::start(self.engine.clone(), self.hooks.clone(), self.http.clone());
                 *self.push.borrow_mut() = Some(push);
             }
         }
