@@ -6,8 +6,9 @@
 //   BENCH_URL_PLAIN  chat-server --dev --rate-limit 0                              (delete, cold start)
 //   BENCH_URL_SYNC   chat-server --dev --rate-limit 0 --sync-conversation-deletion (propagation)
 //   BENCH_URL_LOAD   chat-server --dev --rate-limit 0 --sync-conversation-deletion (chat-load)
+//   BENCH_URL_ABUSE, BENCH_PID_ABUSE  chat-server --dev --rate-limit 0 and its PID (chat-load abuse)
 //   BENCH_TMP        a temp dir for intermediate files
-// Knobs: BENCH_ONLY=sizes,delete,cold,propagation,load  DELETE_ROUNDS=5  COLD_CONVS=10000
+// Knobs: BENCH_ONLY=sizes,delete,cold,propagation,load,abuse  DELETE_ROUNDS=5  COLD_CONVS=10000
 //        COLD_RELOADS=5  PROP_N=200  LOAD_SECONDS=10  LOAD_USERS=50
 import { createRequire } from "node:module";
 import { spawnSync, spawn } from "node:child_process";
@@ -268,6 +269,22 @@ async function load(server) {
   return { ...JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
 }
 
+// ---------------------------------------------------------------- 6. server under abuse
+async function abuse(server, pid) {
+  const bin = join(ROOT, "target/release/chat-load");
+  const out = join(TMP, "abuse.json");
+  const child = spawn(bin, ["abuse", "--server", server, "--server-pid", String(pid), "--json", out], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  child.stdout.on("data", (d) => { stdout += d; });
+  child.stderr.on("data", (d) => { stderr += d; });
+  const killer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+  const code = await new Promise((r) => child.once("exit", (c) => r(c)));
+  clearTimeout(killer);
+  if (code !== 0 || !existsSync(out)) throw new Error(`chat-load abuse exited ${code}: ${stderr}`);
+  log(stdout.trim());
+  return { rows: JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
+}
+
 // ---------------------------------------------------------------- report
 function meets(ok) { return ok ? "✅ met" : "❌ missed"; }
 
@@ -318,6 +335,11 @@ function report(R) {
     row("**Server under load: every push exactly once per user**", `${l.delivery.users_exact}/${l.users} users exact (${l.delivery.events} events, lost ${l.delivery.lost}, doubled ${l.delivery.doubled})`, "all users exact", meets(l.delivery.exact && l.errors === 0));
     if (!l.delivery.exact || l.errors) notes.push(`Load: delivery not exact or errors (${l.errors}, first: ${l.first_error}).`);
   }
+  if (R.abuse) {
+    const rows = R.abuse.rows, base = rows[0], worst = Math.max(...rows.slice(1).map((r) => r.p50_ms));
+    const peak = Math.max(...rows.map((r) => r.rss_peak));
+    row("Server under abuse: another user's send p50, worst abuse vs none (see \"Server under abuse\")", `${f2(worst)} ms vs ${f2(base.p50_ms)} ms; server RSS peak ${(peak / 1048576).toFixed(1)} MB`, "", "");
+  }
   if (R.cold) {
     const c = R.cold;
     row(`Memory: wasm linear memory after loading ${COLD_CONVS} conversations`, `${(c.memAfter / 1048576).toFixed(1)} MiB (${c.memAfter} B; ${(c.memBefore / 1048576).toFixed(1)} MiB before login)`, "", "");
@@ -349,6 +371,7 @@ function report(R) {
     lines.push("### Propagation", "", `From A's resolve: p50 ${f1(p.p50)} ms, p95 ${f1(p.p95)} ms, min ${f1(p.min)}, max ${f1(p.max)} ms; ${p.before} of ${p.n} events reached B before A's Promise resolved (negative values: the push to B beats the reply to A). From A's call: p50 ${f1(p.callP50)} ms, p95 ${f1(p.callP95)} ms.`, "");
   }
   if (R.load) lines.push("### chat-load", "", "```", R.load.text, "```", "");
+  if (R.abuse) lines.push("### Server under abuse", "", R.abuse.text, "");
   const errs = Object.entries(R).filter(([, v]) => v && v.errors && v.errors.length).map(([k, v]) => `- ${k}: ${v.errors.slice(0, 5).join("; ")}`);
   if (errs.length) lines.push("### Page errors seen", "", ...errs, "");
   return lines.join("\n");
@@ -373,6 +396,7 @@ try {
   if (browser) await browser.close().catch(() => {});
 }
 if (want("load")) R.load = await guard("Server under load", () => load(env.BENCH_URL_LOAD));
+if (want("abuse")) R.abuse = await guard("Server under abuse", () => abuse(env.BENCH_URL_ABUSE, env.BENCH_PID_ABUSE));
 const md = report(R);
 console.log(md);
 const outFile = resolve(ROOT, env.BENCH_OUT ?? "bench/results.md");

@@ -30,15 +30,26 @@ impl HttpTransport {
         }
     }
 
-    /// The push URL for the current credentials.
-    pub fn websocket_url(&self) -> Option<String> {
-        let sig = self.user_sig.borrow().clone()?;
+    /// Whether a user is logged in (push can start).
+    pub fn has_credentials(&self) -> bool {
+        self.user_sig.borrow().is_some()
+    }
+
+    /// A push URL carrying a fresh single-use ticket (`POST /v1/ws-ticket`), never the userSig:
+    /// URLs show up in browser console messages.
+    pub async fn websocket_url(&self) -> Result<String> {
+        #[derive(serde::Deserialize)]
+        struct Ticket {
+            ticket: String,
+        }
+        let path = "/v1/ws-ticket";
+        let Ticket { ticket } = parse(path, &self.call(true, path, None, None).await?)?;
         let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
             format!("wss://{rest}")
         } else {
             format!("ws://{}", self.base.trim_start_matches("http://"))
         };
-        Some(format!("{ws_base}/v1/ws?userSig={}", encode(&sig)))
+        Ok(format!("{ws_base}/v1/ws?ticket={}", encode(&ticket)))
     }
 
     /// One request; not generic, so the fetch state machine exists once in the wasm.

@@ -1,11 +1,13 @@
-//! The WebSocket push: connect, apply each pushed change in order, and on every (re)connect sync
-//! from the stored cursor; reconnect with exponential backoff until stopped. An expired userSig
-//! ends the loop with `onUserSigExpired`.
+//! The WebSocket push: get a single-use ticket (the userSig never goes into a URL), connect, apply
+//! each pushed change in order, and on every (re)connect sync from the stored cursor; reconnect
+//! with exponential backoff until stopped (a server that drops a slow socket is caught up the same
+//! way). An expired userSig ends the loop with `onUserSigExpired`.
 
 use crate::hooks::BrowserHooks;
+use crate::http::HttpTransport;
 use chat_core::event::{Event, Hooks};
 use chat_core::wire::ChangeEnvelope;
-use chat_core::{Engine, ErrorCode};
+use chat_core::{ChatError, Engine, ErrorCode};
 use futures_channel::mpsc;
 use futures_util::StreamExt;
 use std::cell::{Cell, RefCell};
@@ -31,13 +33,13 @@ pub struct Push {
 }
 
 impl Push {
-    pub fn start(engine: Engine, hooks: Rc<BrowserHooks>, url: String) -> Push {
+    pub fn start(engine: Engine, hooks: Rc<BrowserHooks>, http: Rc<HttpTransport>) -> Push {
         let push = Push {
             stopped: Rc::new(Cell::new(false)),
             socket: Rc::new(RefCell::new(None)),
         };
         let (stopped, socket) = (push.stopped.clone(), push.socket.clone());
-        wasm_bindgen_futures::spawn_local(run(engine, hooks, url, stopped, socket));
+        wasm_bindgen_futures::spawn_local(run(engine, hooks, http, stopped, socket));
         push
     }
 
@@ -49,113 +51,150 @@ impl Push {
     }
 }
 
+/// Reports a failed connect or sync; true when retrying cannot help (the loop ends).
+fn report(hooks: &BrowserHooks, e: ChatError) -> bool {
+    if e.is(ErrorCode::UserSigExpired) {
+        hooks.emit(Event::UserSigExpired);
+        return true;
+    }
+    let fatal = e.is(ErrorCode::UserSigInvalid) || e.is(ErrorCode::SdkNotLoggedIn);
+    hooks.emit(Event::ConnectFailed {
+        code: e.code,
+        message: e.message,
+    });
+    fatal
+}
+
 async fn run(
     engine: Engine,
     hooks: Rc<BrowserHooks>,
-    url: String,
+    http: Rc<HttpTransport>,
     stopped: Rc<Cell<bool>>,
     socket: Rc<RefCell<Option<WebSocket>>>,
 ) {
     let mut retry_ms = FIRST_RETRY_MS;
     while !stopped.get() {
         hooks.emit(Event::Connecting);
-        let (tx, mut rx) = mpsc::unbounded();
-        let Ok(ws) = WebSocket::new(&url) else {
-            hooks.emit(Event::ConnectFailed {
-                code: ErrorCode::NetworkDisconnected.code(),
-                message: format!("cannot open a WebSocket to {url}"),
-            });
-            return;
-        };
-        let on_open = {
-            let tx = tx.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                let _ = tx.unbounded_send(SocketEvent::Open);
-            })
-        };
-        let on_message = {
-            let tx = tx.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                if let Some(text) = e.data().as_string() {
-                    let _ = tx.unbounded_send(SocketEvent::Text(text));
-                }
-            })
-        };
-        let on_close = Closure::<dyn FnMut()>::new(move || {
-            let _ = tx.unbounded_send(SocketEvent::Closed);
-        });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        *socket.borrow_mut() = Some(ws.clone());
-
-        let mut opened = false;
-        while let Some(event) = rx.next().await {
-            match event {
-                SocketEvent::Open => {
-                    opened = true;
-                    retry_ms = FIRST_RETRY_MS;
-                    hooks.emit(Event::ConnectSuccess);
-                    let engine = engine.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let _ = engine.sync().await;
-                    });
-                }
-                SocketEvent::Text(text) => {
-                    // Frames that arrived together are applied as one store write.
-                    let mut burst: Vec<ChangeEnvelope> = Vec::new();
-                    let mut next = Some(SocketEvent::Text(text));
-                    while let Some(SocketEvent::Text(text)) = next {
-                        if let Ok(envelope) = serde_json::from_str(&text) {
-                            burst.push(envelope);
-                        }
-                        next = if burst.len() < MAX_BURST {
-                            rx.try_recv().ok()
-                        } else {
-                            None
-                        };
-                    }
-                    engine.on_pushes(burst).await;
-                    match next {
-                        Some(SocketEvent::Closed) => break,
-                        Some(SocketEvent::Open) | Some(SocketEvent::Text(_)) | None => {}
-                    }
-                }
-                SocketEvent::Closed => break,
-            }
-        }
-        ws.set_onopen(None);
-        ws.set_onmessage(None);
-        ws.set_onclose(None);
-        drop((on_open, on_message, on_close));
+        // A fresh single-use ticket per attempt: the userSig never goes into the URL.
+        let url = http.websocket_url().await;
         if stopped.get() {
             return;
         }
-        // Learn why: a sync answers with the server's own code (expired userSig, unreachable).
-        match engine.sync().await {
-            Err(e) if e.is(ErrorCode::UserSigExpired) => {
-                hooks.emit(Event::UserSigExpired);
-                return;
+        match url {
+            Err(e) => {
+                if report(&hooks, e) {
+                    return;
+                }
             }
-            Err(e) if e.is(ErrorCode::UserSigInvalid) || e.is(ErrorCode::SdkNotLoggedIn) => {
-                hooks.emit(Event::ConnectFailed {
-                    code: e.code,
-                    message: e.message,
-                });
-                return;
+            Ok(url) => {
+                let Some(opened) = session(&engine, &hooks, &url, &socket).await else {
+                    hooks.emit(Event::ConnectFailed {
+                        code: ErrorCode::NetworkDisconnected.code(),
+                        message: "cannot open the push WebSocket (check serverURL)".into(),
+                    });
+                    return;
+                };
+                if stopped.get() {
+                    return;
+                }
+                if opened {
+                    retry_ms = FIRST_RETRY_MS;
+                }
+                // Learn why: a sync answers with the server's own code (expired userSig,
+                // unreachable); it also catches up on what the closed socket missed.
+                match engine.sync().await {
+                    Err(e) => {
+                        if report(&hooks, e) {
+                            return;
+                        }
+                    }
+                    Ok(()) if !opened => hooks.emit(Event::ConnectFailed {
+                        code: ErrorCode::NetworkDisconnected.code(),
+                        message: "the push connection could not be opened".into(),
+                    }),
+                    Ok(()) => {}
+                }
             }
-            Err(e) => hooks.emit(Event::ConnectFailed {
-                code: e.code,
-                message: e.message,
-            }),
-            Ok(()) if !opened => hooks.emit(Event::ConnectFailed {
-                code: ErrorCode::NetworkDisconnected.code(),
-                message: "the push connection could not be opened".into(),
-            }),
-            Ok(()) => {}
         }
         let jitter = (js_sys::Math::random() * f64::from(retry_ms) / 2.0) as u32;
         gloo_timers::future::TimeoutFuture::new(retry_ms + jitter).await;
         retry_ms = (retry_ms * 2).min(MAX_RETRY_MS);
     }
+}
+
+/// One WebSocket, pumped until it closes: `Some(opened)`, or `None` if it cannot be created.
+async fn session(
+    engine: &Engine,
+    hooks: &Rc<BrowserHooks>,
+    url: &str,
+    socket: &Rc<RefCell<Option<WebSocket>>>,
+) -> Option<bool> {
+    let (tx, mut rx) = mpsc::unbounded();
+    let ws = WebSocket::new(url).ok()?;
+    let on_open = {
+        let tx = tx.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            let _ = tx.unbounded_send(SocketEvent::Open);
+        })
+    };
+    let on_message = {
+        let tx = tx.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                let _ = tx.unbounded_send(SocketEvent::Text(text));
+            }
+        })
+    };
+    let on_close = Closure::<dyn FnMut()>::new(move || {
+        let _ = tx.unbounded_send(SocketEvent::Closed);
+    });
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    *socket.borrow_mut() = Some(ws.clone());
+
+    let mut opened = false;
+    while let Some(event) = rx.next().await {
+        match event {
+            SocketEvent::Open => {
+                opened = true;
+                hooks.emit(Event::ConnectSuccess);
+                let engine = engine.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = engine.sync().await;
+                });
+            }
+            SocketEvent::Text(text) => {
+                // Frames that arrived together are applied as one store write.
+                let mut burst: Vec<ChangeEnvelope> = Vec::new();
+                let mut next = Some(SocketEvent::Text(text));
+                while let Some(SocketEvent::Text(text)) = next {
+                    match serde_json::from_str(&text) {
+                        Ok(envelope) => burst.push(envelope),
+                        // Nothing is lost (the next sync fetches the feed), but say so.
+                        Err(e) => hooks.log_error(&format!(
+                            "dropped an unreadable push frame ({e}): {}",
+                            text.chars().take(120).collect::<String>()
+                        )),
+                    }
+                    next = if burst.len() < MAX_BURST {
+                        rx.try_recv().ok()
+                    } else {
+                        None
+                    };
+                }
+                engine.on_pushes(burst).await;
+                match next {
+                    Some(SocketEvent::Closed) => break,
+                    Some(SocketEvent::Open) | Some(SocketEvent::Text(_)) | None => {}
+                }
+            }
+            SocketEvent::Closed => break,
+        }
+    }
+    ws.set_onopen(None);
+    ws.set_onmessage(None);
+    ws.set_onclose(None);
+    drop((on_open, on_message, on_close));
+    Some(opened)
 }

@@ -34,11 +34,9 @@ impl SdkInner {
         let Some(namespace) = self.engine.namespace() else {
             return;
         };
-        if self.push.borrow().is_none() {
-            if let Some(url) = self.http.websocket_url() {
-                let push = Push::start(self.engine.clone(), self.hooks.clone(), url);
-                *self.push.borrow_mut() = Some(push);
-            }
+        if self.push.borrow().is_none() && self.http.has_credentials() {
+            let push = Push::start(self.engine.clone(), self.hooks.clone(), self.http.clone());
+            *self.push.borrow_mut() = Some(push);
         }
         if self.hooks.tabs.borrow().is_none() {
             let tabs = TabChannel::open(&namespace.key(), self.engine.clone());

@@ -18,7 +18,7 @@ process.on("exit", () => { for (const pid of liveServers) { try { process.kill(p
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a chat-server child. opts: { sync, db, listen }. Returns { url, port, pid, stop() }.
+ * Starts a chat-server child. opts: { sync, db, listen, args (extra flags) }. Returns { url, port, pid, stop() }.
  * stop() sends SIGTERM to exactly this child, waits for it to exit and removes its temp dir.
  */
 export async function startServer(opts = {}) {
@@ -33,6 +33,7 @@ export async function startServer(opts = {}) {
     "--ready-file", ready,
   ];
   if (opts.sync) args.push("--sync-conversation-deletion");
+  if (opts.args) args.push(...opts.args);
   const child = spawn(SERVER_BIN, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });

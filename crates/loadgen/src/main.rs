@@ -10,15 +10,20 @@
 //! ```text
 //! chat-load --server http://127.0.0.1:PORT [--users 50] [--seconds 10] [--delete-every 5]
 //!           [--prefix load] [--json FILE]        (--seconds at most 600)
+//! chat-load abuse --server URL --server-pid PID [...]   (see `chat-load abuse --help`)
 //! ```
 //!
 //! Every loop is bounded: the load phase by `--seconds`, the drain phase by 15 s, every HTTP
 //! request by a 10 s timeout.
 
+mod abuse;
+mod rawws;
+
 use chat_core::wire::{
     ChangeEnvelope, ChangesReply, DeleteReply, DeleteRequest, LoginRequest, SendReply, SendRequest,
     UserSigReply,
 };
+use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,58 +34,62 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 const SDK_APP_ID: u64 = 1_400_000_001;
 const DRAIN_LIMIT: Duration = Duration::from_secs(15);
 
+/// Command line: the load run (no subcommand) or `abuse`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "chat-load",
+    about = "Load generator for chat-server (loopback benchmarking)",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    load: Options,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Hostile clients against one server: idle sockets, slow readers, a ping flood, slowloris.
+    Abuse(abuse::AbuseArgs),
+}
+
+#[derive(Args, Debug)]
 struct Options {
-    server: String,
-    users: usize,
+    /// Server base URL, e.g. http://127.0.0.1:8080 (run with --dev --rate-limit 0).
+    #[arg(long, required = true, value_parser = parse_server)]
+    server: Option<String>,
+    /// Concurrent users.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(2..=1000))]
+    users: u64,
+    /// Length of the load phase (at most 600).
+    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
     seconds: f64,
+    /// One delete every N requests (0 = none).
+    #[arg(long, default_value_t = 5)]
     delete_every: u64,
-    prefix: String,
+    /// User ID prefix (default: load<pid>).
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
     json: Option<String>,
 }
 
-fn usage() -> ! {
-    eprintln!(
-        "usage: chat-load --server http://127.0.0.1:PORT [--users 50] [--seconds 10] \
-         [--delete-every 5] [--prefix load] [--json FILE]"
-    );
-    std::process::exit(2)
+fn parse_server(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!("{s:?} is not an http:// URL"))
+    }
 }
 
-fn parse_args() -> Options {
-    let mut o = Options {
-        server: String::new(),
-        users: 50,
-        seconds: 10.0,
-        delete_every: 5,
-        prefix: format!("load{}", std::process::id()),
-        json: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage());
-        match flag.as_str() {
-            "--server" => o.server = value().trim_end_matches('/').to_owned(),
-            "--users" => o.users = value().parse().unwrap_or_else(|_| usage()),
-            "--seconds" => o.seconds = value().parse().unwrap_or_else(|_| usage()),
-            "--delete-every" => o.delete_every = value().parse().unwrap_or_else(|_| usage()),
-            "--prefix" => o.prefix = value(),
-            "--json" => o.json = Some(value()),
-            _ => usage(),
-        }
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 600.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds in (0, 600]")),
     }
-    if o.server.is_empty()
-        || o.users < 2
-        || o.users > 1000
-        || o.seconds.is_nan()
-        || o.seconds <= 0.0
-        || o.seconds > 600.0
-    {
-        usage();
-    }
-    if o.delete_every == 0 {
-        o.delete_every = u64::MAX;
-    }
-    o
 }
 
 /// xorshift64*: enough randomness for picking peers, no extra crate.
@@ -106,14 +115,14 @@ struct Stats {
     first_error: Option<String>,
 }
 
-struct User {
-    id: String,
-    sig: String,
+pub(crate) struct User {
+    pub id: String,
+    pub sig: String,
 }
 
 type Received = Arc<Mutex<Vec<u64>>>;
 
-fn percentile(sorted: &[u32], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -121,7 +130,33 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
-async fn setup_user(http: &reqwest::Client, server: &str, id: String) -> Result<User, String> {
+/// A single-use WebSocket ticket (`POST /v1/ws-ticket`).
+pub(crate) async fn ws_ticket(
+    http: &reqwest::Client,
+    server: &str,
+    sig: &str,
+) -> Result<String, String> {
+    let r = http
+        .post(format!("{server}/v1/ws-ticket"))
+        .bearer_auth(sig)
+        .send()
+        .await
+        .map_err(|e| format!("ws-ticket: {e}"))?;
+    if !r.status().is_success() {
+        return Err(format!("ws-ticket: HTTP {}", r.status()));
+    }
+    let body: serde_json::Value = r.json().await.map_err(|e| format!("ws-ticket: {e}"))?;
+    body["ticket"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "ws-ticket: no ticket in the reply".to_owned())
+}
+
+pub(crate) async fn setup_user(
+    http: &reqwest::Client,
+    server: &str,
+    id: String,
+) -> Result<User, String> {
     let r = http
         .get(format!("{server}/dev/usersig?userID={id}"))
         .send()
@@ -157,14 +192,15 @@ async fn setup_user(http: &reqwest::Client, server: &str, id: String) -> Result<
 /// Connects the user's WebSocket (the server subscribes before answering 101, so every change
 /// committed afterwards is pushed) and collects the pushed seqs until `stop`.
 async fn open_socket(
+    http: &reqwest::Client,
     server: &str,
     user: &User,
     stop: Arc<AtomicBool>,
 ) -> Result<(Received, tokio::task::JoinHandle<()>), String> {
+    let ticket = ws_ticket(http, server, &user.sig).await?;
     let ws_url = format!(
-        "ws://{}/v1/ws?userSig={}",
-        server.trim_start_matches("http://"),
-        user.sig
+        "ws://{}/v1/ws?ticket={ticket}",
+        server.trim_start_matches("http://")
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
         .await
@@ -325,30 +361,44 @@ fn check(received: &[u64], cursor: u64, d: &mut Delivery) {
 
 #[tokio::main]
 async fn main() {
-    let o = parse_args();
-    if let Err(e) = run(o).await {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Abuse(args)) => abuse::run(args).await,
+        None => run(cli.load).await,
+    };
+    if let Err(e) = result {
         eprintln!("chat-load: {e}");
         std::process::exit(1);
     }
 }
 
 async fn run(o: Options) -> Result<(), String> {
+    let users_n = o.users as usize;
+    let delete_every = if o.delete_every == 0 {
+        u64::MAX
+    } else {
+        o.delete_every
+    };
+    let prefix = o
+        .prefix
+        .clone()
+        .unwrap_or_else(|| format!("load{}", std::process::id()));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(o.users * 2)
+        .pool_max_idle_per_host(users_n * 2)
         .build()
         .map_err(|e| e.to_string())?;
-    let server: Arc<str> = o.server.clone().into();
+    let server: Arc<str> = o.server.clone().unwrap_or_default().into();
 
     // Users, logged in, each with one WebSocket.
-    let mut users = Vec::with_capacity(o.users);
-    for i in 0..o.users {
-        users.push(setup_user(&http, &server, format!("{}_{i:03}", o.prefix)).await?);
+    let mut users = Vec::with_capacity(users_n);
+    for i in 0..users_n {
+        users.push(setup_user(&http, &server, format!("{prefix}_{i:03}")).await?);
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let mut sockets = Vec::with_capacity(o.users);
+    let mut sockets = Vec::with_capacity(users_n);
     for u in &users {
-        sockets.push(open_socket(&server, u, stop.clone()).await?);
+        sockets.push(open_socket(&http, &server, u, stop.clone()).await?);
     }
     let users = Arc::new(users);
 
@@ -356,7 +406,7 @@ async fn run(o: Options) -> Result<(), String> {
     let duration = Duration::from_secs_f64(o.seconds);
     let started = Instant::now();
     let deadline = started + duration;
-    let tasks: Vec<_> = (0..o.users)
+    let tasks: Vec<_> = (0..users_n)
         .map(|me| {
             tokio::spawn(run_user(
                 http.clone(),
@@ -364,7 +414,7 @@ async fn run(o: Options) -> Result<(), String> {
                 me,
                 users.clone(),
                 deadline,
-                o.delete_every,
+                delete_every,
             ))
         })
         .collect();
@@ -427,13 +477,7 @@ async fn run(o: Options) -> Result<(), String> {
     };
     println!(
         "chat-load: {} users, {:.1} s, one delete every {} requests",
-        o.users,
-        elapsed,
-        if o.delete_every == u64::MAX {
-            0
-        } else {
-            o.delete_every
-        }
+        o.users, elapsed, o.delete_every
     );
     println!();
     println!("| requests | count | per second | p50 ms | p99 ms | max ms |");
@@ -455,7 +499,7 @@ async fn run(o: Options) -> Result<(), String> {
         all.deleted,
         all.delete_not_found
     );
-    let exact = delivery.users_exact == o.users;
+    let exact = delivery.users_exact == users_n;
     println!(
         "push delivery: {}/{} users received exactly 1..=cursor ({} events; lost {}, doubled {}, \
          unexpected {}, users out of order {}) → {}",

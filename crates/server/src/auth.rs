@@ -7,6 +7,9 @@ use chat_core::id::is_valid_user_id;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -80,6 +83,62 @@ pub fn verify_user_sig(
     Ok(payload.user_id)
 }
 
+/// WebSocket tickets: short-lived, single-use stand-ins for the userSig, so that no credential
+/// appears in a WebSocket URL (URLs end up in logs and browser console messages).
+pub struct Tickets {
+    ttl: Duration,
+    live: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+/// Most tickets alive at once; a valid client holds one for a moment, so this only stops a flood.
+const MAX_TICKETS: usize = 100_000;
+
+impl Tickets {
+    pub fn new(ttl: Duration) -> Self {
+        Tickets {
+            ttl,
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A fresh ticket for `user_id`, or `None` when too many are outstanding.
+    pub fn issue(&self, user_id: &str) -> Option<String> {
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).ok()?;
+        let ticket = URL_SAFE_NO_PAD.encode(bytes);
+        let now = Instant::now();
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.len() >= MAX_TICKETS / 2 {
+            live.retain(|_, (_, expires)| *expires > now);
+        }
+        if live.len() >= MAX_TICKETS {
+            return None;
+        }
+        live.insert(ticket.clone(), (user_id.to_owned(), now + self.ttl));
+        Some(ticket)
+    }
+
+    /// The user a ticket was issued to; the ticket is used up either way.
+    pub fn redeem(&self, ticket: &str) -> Result<String, ChatError> {
+        let entry = self
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(ticket);
+        match entry {
+            Some((user, expires)) if expires > Instant::now() => Ok(user),
+            Some(_) => Err(ChatError::new(
+                ErrorCode::UserSigInvalid,
+                "WebSocket ticket expired: get a new one from POST /v1/ws-ticket",
+            )),
+            None => Err(ChatError::new(
+                ErrorCode::UserSigInvalid,
+                "unknown or already used WebSocket ticket: get one from POST /v1/ws-ticket",
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +159,17 @@ mod tests {
             verify_user_sig(&tampered, 7, "k", 1).unwrap_err().code,
             70003
         );
+    }
+
+    #[test]
+    fn tickets_are_single_use_and_expire() {
+        let tickets = Tickets::new(Duration::from_secs(30));
+        let t = tickets.issue("alice").unwrap();
+        assert_eq!(tickets.redeem(&t).unwrap(), "alice");
+        assert_eq!(tickets.redeem(&t).unwrap_err().code, 70003);
+        let expired = Tickets::new(Duration::ZERO);
+        let t = expired.issue("alice").unwrap();
+        assert_eq!(expired.redeem(&t).unwrap_err().code, 70003);
+        assert_ne!(tickets.issue("a"), tickets.issue("a"));
     }
 }

@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const DEFAULT_SDK_APP_ID: u64 = 1_400_000_001;
 /// Used when neither --secret-key nor CHAT_SECRET_KEY is given; main prints a warning.
@@ -73,6 +74,58 @@ pub struct ServeArgs {
     /// After binding, write http://ADDR to this file (atomically).
     #[arg(long)]
     pub ready_file: Option<PathBuf>,
+    /// Testing only (needs --dev): bytes a WebSocket's push queue may hold before the socket is
+    /// dropped (default 1 MiB), e.g. small so that a burst overflows it.
+    #[arg(long, requires = "dev", value_parser = clap::value_parser!(u64).range(1024..=67_108_864))]
+    pub dev_ws_queue_bytes: Option<u64>,
+}
+
+/// Bounds of the WebSocket push (see crates/server/README.md, "Limits").
+#[derive(Clone, Debug)]
+pub struct WsLimits {
+    /// Bytes of frames queued for one socket; over it the socket is closed (1013).
+    pub queue_bytes: usize,
+    /// A frame not written within this is a dead or stalled client: the socket is dropped.
+    pub send_timeout: Duration,
+    /// Open sockets per user; one more is refused (429 / 9506).
+    pub per_user: usize,
+    /// Frames a client may send per `incoming_window` (it has no reason to send any but pongs
+    /// and a close); more closes the socket (1008), so pings cannot pile up pongs.
+    pub incoming_per_window: u32,
+    pub incoming_window: Duration,
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        WsLimits {
+            queue_bytes: 1 << 20,
+            send_timeout: Duration::from_secs(10),
+            per_user: 16,
+            incoming_per_window: 100,
+            incoming_window: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Connection timers (see crates/server/README.md, "Limits").
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    /// Whole request head, and the idle time of a kept-alive connection before its next request.
+    pub header: Duration,
+    /// Whole request body.
+    pub body: Duration,
+    /// After SIGTERM, connections still open after this are cut.
+    pub shutdown: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(15),
+            shutdown: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Everything `serve` needs; tests build it directly.
@@ -87,6 +140,8 @@ pub struct Config {
     pub pkg: PathBuf,
     pub allow_origins: Vec<String>,
     pub rate_limit: u32,
+    pub ws: WsLimits,
+    pub timeouts: Timeouts,
 }
 
 impl Default for Config {
@@ -101,6 +156,8 @@ impl Default for Config {
             pkg: "./pkg".into(),
             allow_origins: Vec::new(),
             rate_limit: 50,
+            ws: WsLimits::default(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -117,6 +174,13 @@ impl ServeArgs {
             pkg: self.pkg.clone(),
             allow_origins: self.allow_origin.clone(),
             rate_limit: self.rate_limit,
+            ws: WsLimits {
+                queue_bytes: self
+                    .dev_ws_queue_bytes
+                    .map_or(WsLimits::default().queue_bytes, |n| n as usize),
+                ..WsLimits::default()
+            },
+            timeouts: Timeouts::default(),
         }
     }
 }

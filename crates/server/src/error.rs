@@ -1,9 +1,12 @@
 //! One error type for every route: a contract code, an HTTP status and the `{code, message}` body.
 
+use axum::extract::Request;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chat_core::error::{ChatError, ErrorCode};
+use chat_core::error::{quote, ChatError, ErrorCode};
 use chat_core::wire::ErrorBody;
 
 #[derive(Debug)]
@@ -67,6 +70,62 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Storage failures: the contract's server error, with the cause for the operator's logs.
 pub fn server_error(cause: impl std::fmt::Display) -> ChatError {
-    eprintln!("chat-server: storage error: {cause}");
+    tracing::error!("storage error: {cause}");
     ChatError::new(ErrorCode::ServerError, "internal server error")
+}
+
+/// Whether `path` is one of the API's (where every error must be `{code, message}`).
+fn is_api_path(path: &str) -> bool {
+    ["/v1", "/dev"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// Gives the errors that the router and the layers answer on their own (unknown route, wrong
+/// method, body too large, a panic, ...) the `{code, message}` body under `/v1` and `/dev`.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_api_path(&path) || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let shown = quote(&path);
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => (
+            ErrorCode::ConversationNotFound,
+            format!("no such route {shown}"),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::InvalidParameters,
+            format!("method {method} not allowed for {shown}"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::InvalidParameters,
+            format!("request body too large (limit {} bytes)", crate::BODY_LIMIT),
+        ),
+        StatusCode::REQUEST_TIMEOUT => (ErrorCode::RequestTimeout, "request timed out".into()),
+        s if s.is_server_error() => (ErrorCode::ServerError, "internal server error".into()),
+        s => (
+            ErrorCode::InvalidParameters,
+            format!("bad request: HTTP {s}"),
+        ),
+    };
+    let mut replaced = ApiError {
+        status,
+        error: ChatError::new(code, message),
+    }
+    .into_response();
+    // Keep what the status needs (Allow on 405, CORS headers), drop the old body's headers.
+    let mut headers = response.headers().clone();
+    headers.remove(axum::http::header::CONTENT_LENGTH);
+    headers.remove(CONTENT_TYPE);
+    replaced.headers_mut().extend(headers);
+    replaced
 }

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use chat_core::error::{quote, ChatError, ErrorCode};
@@ -39,10 +39,10 @@ impl FromRequestParts<AppState> for User {
 /// A JSON body; any failure (syntax, types, missing fields, size) becomes 6017.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+    async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
         let is_json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -51,7 +51,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::invalid("Content-Type must be application/json"));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        // Refuse an announced oversize body at once rather than waiting for it.
+        let announced = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > crate::BODY_LIMIT as u64) {
+            return Err(ApiError::too_large(crate::BODY_LIMIT));
+        }
+        // The whole body within the deadline: a client that announces more than it sends (or
+        // drips it) is answered instead of holding the connection.
+        let deadline = state.config.timeouts.body;
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| ApiError {
+                status: StatusCode::REQUEST_TIMEOUT,
+                error: ChatError::new(
+                    ErrorCode::RequestTimeout,
+                    format!("request body not received within {} s", deadline.as_secs()),
+                ),
+            })?;
+        let bytes = read.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large(crate::BODY_LIMIT)
             } else {

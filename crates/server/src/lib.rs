@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+mod connection;
 pub mod error;
 pub mod extract;
 pub mod publish_order;
@@ -16,12 +17,13 @@ pub mod storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method};
+use axum::middleware;
 use axum::routing::{any, get, post};
 use axum::Router;
 pub use config::Config;
 use push::Hub;
 use ratelimit::RateLimiter;
-use routes::{conversations, dev, feed, messages, session};
+use routes::{conversations, dev, feed, messages, session, ws_ticket};
 use sqlite::SqliteStorage;
 use state::{AppState, Inner};
 use std::net::SocketAddr;
@@ -29,8 +31,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
 
 /// Largest request body. A 12000-byte text can take 6x that once JSON-escaped, so this leaves room.
 pub const BODY_LIMIT: usize = 128 * 1024;
@@ -74,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/conversations/read", post(conversations::read))
         .route("/v1/messages", get(messages::history).post(messages::send))
         .route("/v1/changes", get(feed::changes))
+        .route("/v1/ws-ticket", post(ws_ticket::issue))
         .route("/v1/ws", get(feed::ws))
         .route("/v1/{*rest}", any(routes::not_found));
     app = if state.config.dev {
@@ -87,7 +92,10 @@ pub fn router(state: AppState) -> Router {
     app.nest_service("/pkg", ServeDir::new(&state.config.pkg))
         .fallback_service(ServeDir::new(&state.config.www))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(error::json_errors))
+        .layer(CatchPanicLayer::new())
         .layer(cors(&state.config))
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
@@ -103,6 +111,8 @@ impl ServerHandle {
         format!("http://{}", self.addr)
     }
 
+    /// Stops accepting, lets requests in flight finish for at most the shutdown deadline, cuts
+    /// what is left, and closes the database.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -114,7 +124,7 @@ impl ServerHandle {
 /// Opens the database and serves on `listener` until the handle is shut down (or dropped).
 pub async fn serve(config: Config, listener: TcpListener) -> Result<ServerHandle, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let hub = Hub::new(config.sync_conversation_deletion);
+    let hub = Hub::new(config.sync_conversation_deletion, config.ws.clone());
     let db = config.db.clone();
     let sink = hub.clone();
     let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(&db, sink))
@@ -122,6 +132,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<ServerHandle
         .map_err(|e| e.to_string())??;
     let state = AppState(Arc::new(Inner {
         limiter: RateLimiter::new(config.rate_limit),
+        tickets: auth::Tickets::new(routes::ws_ticket::TICKET_TTL),
         config,
         storage: Arc::new(storage),
         hub,
@@ -129,17 +140,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<ServerHandle
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let hub = state.hub.clone();
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                // Upgraded sockets are not tracked by the graceful shutdown: close them here.
-                hub.close_all();
-            })
-            .await;
-        if let Err(e) = result {
-            eprintln!("chat-server: {e}");
-        }
+        let timeouts = state.config.timeouts.clone();
+        connection::accept_loop(listener, app, &timeouts, stopped, || state.hub.close_all()).await;
         state.storage.close().await;
     });
     Ok(ServerHandle {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 fn secret_or_default(key: Option<String>) -> String {
     key.unwrap_or_else(|| {
-        eprintln!(
-            "warning: no --secret-key or CHAT_SECRET_KEY given; using the public development key"
+        tracing::warn!(
+            "no --secret-key or CHAT_SECRET_KEY given; using the public development key"
         );
         DEV_SECRET_KEY.to_owned()
     })
@@ -39,6 +39,13 @@ async fn stop_signal() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Levels via RUST_LOG (default: info for the server, warnings for the libraries).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,chat_server=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     if let Some(Command::Usersig(args)) = cli.command {
         let key = secret_or_default(args.secret_key);
@@ -54,26 +61,27 @@ async fn main() -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("chat-server: cannot listen on {}: {e}", args.listen);
+            tracing::error!("cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
         }
     };
     let handle = match serve(config, listener).await {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("chat-server: {e}");
+            tracing::error!("{e}");
             return ExitCode::FAILURE;
         }
     };
     let url = handle.url();
+    // Plain stdout, whatever RUST_LOG says: people and scripts look for this line.
     println!("chat-server listening on {url}");
     if let Some(path) = &args.ready_file {
         if let Err(e) = write_ready_file(path, &url) {
-            eprintln!("chat-server: cannot write {}: {e}", path.display());
+            tracing::error!("cannot write {}: {e}", path.display());
         }
     }
     stop_signal().await;
-    eprintln!("chat-server: shutting down");
+    tracing::info!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -1,21 +1,40 @@
-//! Registry of connected WebSockets per user. Committed changes are serialized once and queued to
-//! every socket of the user; a socket whose queue is full is dropped (its client resyncs from the
-//! change feed on reconnect, so nothing is lost).
+//! Registry of connected WebSockets per user. Each committed change is serialized once into a
+//! shared frame (`Utf8Bytes`: reference-counted, so every socket of the user gets the same bytes)
+//! and queued to every socket of the user. Queues are bounded in bytes: a socket whose queue
+//! overflows is dropped from the registry and closed (its client resyncs from the change feed on
+//! reconnect, so nothing is lost). A user has at most `per_user` sockets at once.
 
+use crate::config::WsLimits;
 use crate::storage::ChangeSink;
+use axum::extract::ws::Utf8Bytes;
 use chat_core::wire::{Change, ChangeEnvelope};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
-const QUEUE: usize = 1024;
+/// Bookkeeping cost charged per queued frame on top of its bytes, so that a flood of tiny frames
+/// is bounded too.
+const FRAME_OVERHEAD: usize = 64;
 
-/// Connected sockets per user: (socket id, its queue).
-type Clients = HashMap<String, Vec<(u64, mpsc::Sender<String>)>>;
+/// What the socket task and the publisher share about one queue.
+#[derive(Default)]
+pub struct QueueState {
+    queued: AtomicUsize,
+    overflowed: AtomicBool,
+}
+
+struct Client {
+    id: u64,
+    tx: mpsc::UnboundedSender<Utf8Bytes>,
+    state: Arc<QueueState>,
+}
+
+type Clients = HashMap<String, Vec<Client>>;
 
 pub struct Hub {
     sync_deletion: bool,
+    limits: WsLimits,
     next_id: AtomicU64,
     clients: Mutex<Clients>,
     shutdown: watch::Sender<bool>,
@@ -26,34 +45,57 @@ pub struct Subscription {
     hub: Arc<Hub>,
     user_id: String,
     id: u64,
-    pub rx: mpsc::Receiver<String>,
+    state: Arc<QueueState>,
+    pub rx: mpsc::UnboundedReceiver<Utf8Bytes>,
     pub shutdown: watch::Receiver<bool>,
 }
 
+/// The user already has `limit` sockets.
+#[derive(Debug)]
+pub struct TooManySockets {
+    pub limit: usize,
+}
+
 impl Hub {
-    pub fn new(sync_deletion: bool) -> Arc<Hub> {
+    pub fn new(sync_deletion: bool, limits: WsLimits) -> Arc<Hub> {
         Arc::new(Hub {
             sync_deletion,
+            limits,
             next_id: AtomicU64::new(1),
             clients: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
         })
     }
 
-    pub fn subscribe(self: &Arc<Self>, user_id: &str) -> Subscription {
-        let (tx, rx) = mpsc::channel(QUEUE);
+    pub fn limits(&self) -> &WsLimits {
+        &self.limits
+    }
+
+    pub fn subscribe(self: &Arc<Self>, user_id: &str) -> Result<Subscription, TooManySockets> {
+        let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock()
-            .entry(user_id.to_owned())
-            .or_default()
-            .push((id, tx));
-        Subscription {
+        let state = Arc::new(QueueState::default());
+        let mut clients = self.lock();
+        let list = clients.entry(user_id.to_owned()).or_default();
+        if list.len() >= self.limits.per_user {
+            return Err(TooManySockets {
+                limit: self.limits.per_user,
+            });
+        }
+        list.push(Client {
+            id,
+            tx,
+            state: state.clone(),
+        });
+        drop(clients);
+        Ok(Subscription {
             hub: self.clone(),
             user_id: user_id.to_owned(),
             id,
+            state,
             rx,
             shutdown: self.shutdown.subscribe(),
-        }
+        })
     }
 
     /// Tells every socket task to close (server shutdown).
@@ -67,19 +109,47 @@ impl Hub {
     }
 }
 
+impl Subscription {
+    /// Call when a frame leaves the queue.
+    pub fn dequeued(&self, frame: &Utf8Bytes) {
+        self.state
+            .queued
+            .fetch_sub(frame.len() + FRAME_OVERHEAD, Ordering::Relaxed);
+    }
+
+    /// Whether the queue overflowed: the socket must be closed, its client resyncs.
+    pub fn overflowed(&self) -> bool {
+        self.state.overflowed.load(Ordering::Relaxed)
+    }
+}
+
 impl ChangeSink for Hub {
     fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
         if matches!(change.change, Change::ConversationDeleted { .. }) && !self.sync_deletion {
             return;
         }
+        if !self.lock().contains_key(user_id) {
+            return;
+        }
+        // Serialized once, outside the lock; every socket shares these bytes.
+        let Ok(text) = serde_json::to_string(change) else {
+            return;
+        };
+        let frame = Utf8Bytes::from(text);
+        let cost = frame.len() + FRAME_OVERHEAD;
+        let limit = self.limits.queue_bytes;
         let mut clients = self.lock();
         let Some(list) = clients.get_mut(user_id) else {
             return;
         };
-        let Ok(text) = serde_json::to_string(change) else {
-            return;
-        };
-        list.retain(|(_, tx)| tx.try_send(text.clone()).is_ok());
+        list.retain(|c| {
+            let before = c.state.queued.fetch_add(cost, Ordering::Relaxed);
+            if before + cost > limit {
+                c.state.overflowed.store(true, Ordering::Relaxed);
+                return false; // dropping the sender ends the socket's queue
+            }
+            c.tx.send(frame.clone()).is_ok()
+        });
         if list.is_empty() {
             clients.remove(user_id);
         }
@@ -90,7 +160,7 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         let mut clients = self.hub.lock();
         if let Some(list) = clients.get_mut(&self.user_id) {
-            list.retain(|(id, _)| *id != self.id);
+            list.retain(|c| c.id != self.id);
             if list.is_empty() {
                 clients.remove(&self.user_id);
             }

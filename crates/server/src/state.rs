@@ -1,6 +1,6 @@
 //! Shared state of the handlers.
 
-use crate::auth::verify_user_sig;
+use crate::auth::{verify_user_sig, Tickets};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::push::Hub;
@@ -17,6 +17,7 @@ pub struct Inner {
     pub storage: Arc<dyn Storage>,
     pub hub: Arc<Hub>,
     pub limiter: RateLimiter,
+    pub tickets: Tickets,
 }
 
 impl std::ops::Deref for AppState {

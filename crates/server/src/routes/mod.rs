@@ -5,6 +5,7 @@ pub mod dev;
 pub mod feed;
 pub mod messages;
 pub mod session;
+pub mod ws_ticket;
 
 use crate::error::ApiError;
 use chat_core::id::ConversationId;

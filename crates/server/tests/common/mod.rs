@@ -131,11 +131,18 @@ impl Srv {
             .collect()
     }
 
+    /// A single-use WebSocket ticket for `user` (POST /v1/ws-ticket).
+    pub async fn ticket(&self, user: &str) -> String {
+        let (status, body) = self.post_as(user, "/v1/ws-ticket", Value::Null).await;
+        assert_eq!(status, 200, "{body}");
+        body["ticket"].as_str().unwrap().to_owned()
+    }
+
     pub async fn ws(&self, user: &str) -> Ws {
         let url = format!(
-            "{}/v1/ws?userSig={}",
+            "{}/v1/ws?ticket={}",
             self.url.replacen("http", "ws", 1),
-            self.sig(user)
+            self.ticket(user).await
         );
         tokio_tungstenite::connect_async(url).await.unwrap().0
     }
