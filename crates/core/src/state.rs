@@ -7,6 +7,12 @@
 //! - a deletion applies if its `uptoSeq` covers the local last message.
 //!
 //! So every order of the same changes ends in the same state, and each event fires once.
+//!
+//! A reset (a full list from the server) is a snapshot as of its feed cursor, and may arrive
+//! after newer changes were applied (an own send, a push, another tab). Each conversation
+//! therefore remembers the feed seq of the newest change applied to it, and a reset removes or
+//! overwrites only conversations at or below its cursor. A change without a feed seq (an old
+//! server) is protected from every reset whose request was sent before it was applied.
 
 use crate::event::Event;
 use crate::id::IdStyle;
@@ -26,6 +32,13 @@ pub enum Origin {
 pub struct LocalState {
     convs: HashMap<String, Conversation>,
     tombs: HashMap<String, Tombstone>,
+    /// Per conversation, the feed seq of the newest change reflected locally (live or deleted).
+    /// Not stored: whatever a store holds was confirmed before any later sync request was sent.
+    versions: HashMap<String, u64>,
+    /// Per conversation, the `generation` at which a change without a feed seq touched it.
+    unsequenced: HashMap<String, u64>,
+    /// Counts changes applied without a feed seq (see `sync_mark`).
+    generation: u64,
     pub cursor: u64,
     /// The logged-in user: their own messages (sent from any device) are not "received".
     pub me: String,
@@ -161,8 +174,41 @@ impl LocalState {
         }
     }
 
-    /// Applies one change; records the store writes and events in `fx`.
-    pub fn apply(&mut self, change: &Change, origin: Origin, fx: &mut Effects) {
+    /// Taken when a sync request is sent, and handed to `reset` with its reply: changes without
+    /// a feed seq applied after it may be newer than the reply.
+    pub fn sync_mark(&self) -> u64 {
+        self.generation
+    }
+
+    /// The feed seq of the newest change applied to a conversation (0 when unknown).
+    pub fn version(&self, id: &str) -> u64 {
+        self.versions.get(id).copied().unwrap_or(0)
+    }
+
+    /// Applies one change whose feed entry has seq `seq` (0 when unknown); records the store
+    /// writes and events in `fx`. A change at or below what the conversation already reflects
+    /// is skipped.
+    pub fn apply(&mut self, change: &Change, seq: u64, origin: Origin, fx: &mut Effects) {
+        let id = match change {
+            Change::ConversationUpdated { conversation, .. } => &conversation.conversation_id,
+            Change::ConversationDeleted {
+                conversation_id, ..
+            } => conversation_id,
+        };
+        let version = self.version(id);
+        if seq > 0 && seq <= version {
+            return;
+        }
+        if seq > 0 {
+            self.versions.insert(id.clone(), seq);
+        } else {
+            self.generation += 1;
+            self.unsequenced.insert(id.clone(), self.generation);
+        }
+        self.merge(change, origin, fx);
+    }
+
+    fn merge(&mut self, change: &Change, origin: Origin, fx: &mut Effects) {
         match change {
             Change::ConversationUpdated {
                 conversation,
@@ -243,22 +289,36 @@ impl LocalState {
         }
     }
 
-    /// A full list from the server replaces the local one: what it lacks was deleted.
-    pub fn reset(&mut self, server: &[Conversation], fx: &mut Effects) {
+    /// Whether a conversation's local state may be newer than a snapshot as of `cursor`
+    /// whose request was sent at `mark`.
+    fn newer_than(&self, id: &str, cursor: u64, mark: u64) -> bool {
+        self.version(id) > cursor || self.unsequenced.get(id).is_some_and(|g| *g > mark)
+    }
+
+    /// A full list from the server as of feed seq `cursor`, requested at `mark`: what it lacks
+    /// was deleted, what it holds is current, except for conversations changed after it.
+    pub fn reset(&mut self, server: &[Conversation], cursor: u64, mark: u64, fx: &mut Effects) {
         let keep: HashSet<&str> = server.iter().map(|c| c.conversation_id.as_str()).collect();
         let gone: Vec<(String, u64)> = self
             .convs
             .values()
             .filter(|c| !keep.contains(c.conversation_id.as_str()))
+            .filter(|c| !self.newer_than(&c.conversation_id, cursor, mark))
             .map(|c| (c.conversation_id.clone(), c.last_seq()))
             .collect();
         for (id, upto) in gone {
             self.apply_delete(&id, false, upto, Origin::Remote, fx);
+            self.versions.insert(id, cursor);
         }
         for c in server {
-            let local = self.convs.get(&c.conversation_id);
+            let id = &c.conversation_id;
+            if self.newer_than(id, cursor, mark) {
+                continue;
+            }
+            self.versions.insert(id.clone(), cursor);
+            let local = self.convs.get(id);
             if local != Some(c) {
-                fx.touch(&c.conversation_id, local.is_some());
+                fx.touch(id, local.is_some());
                 fx.batch.put_conversations.push(c.clone());
                 self.insert(c.clone());
             }
@@ -289,7 +349,7 @@ mod tests {
     fn run(state: &mut LocalState, changes: &[Change], origin: Origin) -> Vec<Event> {
         let mut fx = Effects::new(state);
         for c in changes {
-            state.apply(c, origin, &mut fx);
+            state.apply(c, 0, origin, &mut fx);
         }
         fx.events(state, IdStyle::Native)
     }
@@ -412,6 +472,8 @@ mod tests {
                 conversation("c2c_b", 2, 0, 1),
                 conversation("c2c_c", 3, 2, 4),
             ],
+            0,
+            s.sync_mark(),
             &mut fx,
         );
         let ev = fx.events(&s, IdStyle::Native);
@@ -421,5 +483,55 @@ mod tests {
         );
         assert_eq!(ev[2], Event::TotalUnreadChanged(2));
         assert_eq!(ev.len(), 3);
+    }
+
+    fn reset(s: &mut LocalState, server: &[Conversation], cursor: u64, mark: u64) -> Vec<Event> {
+        let mut fx = Effects::new(s);
+        s.reset(server, cursor, mark, &mut fx);
+        fx.events(s, IdStyle::Native)
+    }
+
+    fn apply_seq(s: &mut LocalState, change: &Change, seq: u64) -> Vec<Event> {
+        let mut fx = Effects::new(s);
+        s.apply(change, seq, Origin::Local, &mut fx);
+        fx.events(s, IdStyle::Native)
+    }
+
+    #[test]
+    fn reset_keeps_what_is_newer_than_its_cursor() {
+        let mut s = LocalState::default();
+        apply_seq(&mut s, &updated("c2c_a", 1, 0, 1), 1);
+        apply_seq(&mut s, &updated("c2c_b", 2, 0, 1), 2);
+        apply_seq(&mut s, &updated("c2c_c", 3, 1, 1), 3);
+        // A snapshot as of seq 1: c2c_b and c2c_c are newer, whatever the snapshot says of them.
+        let ev = reset(&mut s, &[conversation("c2c_c", 3, 5, 1)], 1, 0);
+        assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
+        assert_eq!(ev.len(), 1, "only the deletion: {ev:?}");
+        let page = s.page(0, 10, IdStyle::Native).conversation_list;
+        assert_eq!(page.len(), 2);
+        assert_eq!(s.total_unread(), 1, "c2c_c kept its newer unread count");
+        // A deletion newer than the snapshot is not undone either.
+        apply_seq(&mut s, &deleted("c2c_b", 1, false), 4);
+        let snapshot = [
+            conversation("c2c_b", 2, 0, 1),
+            conversation("c2c_c", 3, 1, 1),
+        ];
+        assert!(reset(&mut s, &snapshot, 3, 0).is_empty());
+        assert!(s.get("c2c_b").is_none());
+        // A stale change below the reset's cursor is skipped.
+        assert!(apply_seq(&mut s, &updated("c2c_a", 9, 4, 7), 1).is_empty());
+    }
+
+    #[test]
+    fn change_without_feed_seq_survives_resets_requested_before_it() {
+        let mut s = LocalState::default();
+        let mark = s.sync_mark();
+        apply_seq(&mut s, &updated("c2c_a", 1, 0, 1), 0);
+        assert!(reset(&mut s, &[], 0, mark).is_empty());
+        assert!(s.get("c2c_a").is_some());
+        // A reset requested after the change knows it: it may remove it.
+        let mark = s.sync_mark();
+        let ev = reset(&mut s, &[], 5, mark);
+        assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
     }
 }
