@@ -10,7 +10,7 @@ use crate::event::{Event, Hooks};
 use crate::id::{ConversationId, IdStyle};
 use crate::memory_store::MemoryStore;
 use crate::model::{Conversation, ConversationOperationResult, ConversationPage, Message};
-use crate::state::{Effects, LocalState, Origin};
+use crate::state::{Effects, LocalState, Origin, ResetPage};
 use crate::store::{Namespace, Store, StoreOpener};
 use crate::transport::Transport;
 use crate::wire::{Change, ChangeEnvelope, ChangesReply, DeleteRequest, LoginRequest, SendRequest};
@@ -290,16 +290,19 @@ impl Engine {
         }
     }
 
-    /// Fetches the remaining pages of a reset and applies the whole snapshot as one reset at the
-    /// first page's cursor. Returns whether later pages were read at a newer cursor, so an
-    /// incremental pass from the first cursor must follow.
+    /// Fetches the remaining pages of a reset and applies the whole snapshot as one reset, each
+    /// conversation as of the page that covers it; the cursor becomes the first page's. Returns
+    /// whether later pages were read at a newer cursor, so an incremental pass must follow.
     async fn reset(&self, session: &Rc<Session>, first: ChangesReply, mark: u64) -> Result<bool> {
         let cursor = first.cursor;
-        let mut newer = false;
-        let mut conversations = first.conversations;
-        let (mut more, mut after) = (first.has_more, first.next_after);
+        let mut more = first.has_more;
+        let mut pages = vec![ResetPage {
+            cursor,
+            conversations: first.conversations,
+            upto_id: first.next_after.filter(|_| more),
+        }];
         while more {
-            let Some(from) = after.take() else {
+            let Some(from) = pages.last().and_then(|p| p.upto_id.clone()) else {
                 return Err(ChatError::new(
                     ErrorCode::ServerError,
                     "a reset page with hasMore lacks nextAfter",
@@ -313,12 +316,16 @@ impl Engine {
                     "a reset page came back as incremental changes",
                 ));
             }
-            newer |= page.cursor > cursor;
-            conversations.extend(page.conversations);
-            (more, after) = (page.has_more, page.next_after);
+            more = page.has_more;
+            pages.push(ResetPage {
+                cursor: page.cursor,
+                conversations: page.conversations,
+                upto_id: page.next_after.filter(|_| more),
+            });
         }
+        let newer = pages.iter().any(|p| p.cursor > cursor);
         self.commit(session, |state, fx| {
-            state.reset(&conversations, cursor, mark, fx);
+            state.reset(&pages, mark, fx);
             state.cursor = cursor;
             fx.batch.cursor = Some(cursor);
         })

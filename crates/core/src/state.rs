@@ -19,7 +19,7 @@ use crate::id::IdStyle;
 use crate::model::{Conversation, ConversationPage, Message, Tombstone};
 use crate::store::{Snapshot, StoreBatch};
 use crate::wire::Change;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Where a change came from: only this client's own deletes fire for conversations it never had.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +35,8 @@ pub struct LocalState {
     /// Per conversation, the feed seq of the newest change reflected locally (live or deleted).
     /// Not stored: whatever a store holds was confirmed before any later sync request was sent.
     versions: HashMap<String, u64>,
+    /// The cursor of the newest reset applied: every conversation reflects at least that seq.
+    reset_floor: u64,
     /// Per conversation, the `generation` at which a change without a feed seq touched it.
     unsequenced: HashMap<String, u64>,
     /// Counts changes applied without a feed seq (see `sync_mark`).
@@ -182,7 +184,11 @@ impl LocalState {
 
     /// The feed seq of the newest change applied to a conversation (0 when unknown).
     pub fn version(&self, id: &str) -> u64 {
-        self.versions.get(id).copied().unwrap_or(0)
+        self.versions
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+            .max(self.reset_floor)
     }
 
     /// Applies one change whose feed entry has seq `seq` (0 when unknown); records the store
@@ -197,6 +203,14 @@ impl LocalState {
         };
         let version = self.version(id);
         if seq > 0 && seq <= version {
+            if let Change::ConversationDeleted {
+                clear_message: true,
+                upto_seq,
+                ..
+            } = change
+            {
+                Self::clear_history(id, *upto_seq, fx);
+            }
             return;
         }
         if seq > 0 {
@@ -258,6 +272,16 @@ impl LocalState {
         self.insert(inc.clone());
     }
 
+    /// Forgets cached messages up to `upto`; idempotent, so also done for a deletion whose
+    /// conversation state was already superseded (the server hid those messages all the same).
+    fn clear_history(id: &str, upto: u64, fx: &mut Effects) {
+        fx.batch.clear_messages.push((id.to_owned(), upto));
+        // A store applies clears before puts: drop puts of this batch the clear covers.
+        fx.batch
+            .put_messages
+            .retain(|m| m.conversation_id != id || m.seq > upto);
+    }
+
     fn apply_delete(&mut self, id: &str, clear: bool, upto: u64, origin: Origin, fx: &mut Effects) {
         let newer_tomb = self
             .tombs
@@ -271,14 +295,18 @@ impl LocalState {
             };
             fx.batch.put_tombstones.push(tomb.clone());
             self.tombs.insert(id.to_owned(), tomb);
-            if clear {
-                fx.batch.clear_messages.push((id.to_owned(), upto));
-            }
+        }
+        if clear {
+            Self::clear_history(id, upto, fx);
         }
         match self.convs.get(id) {
             Some(c) if upto >= c.last_seq() => {
                 fx.touch(id, true);
                 self.remove(id);
+                // Removals apply before puts: drop this batch's earlier put of it.
+                fx.batch
+                    .put_conversations
+                    .retain(|c| c.conversation_id != id);
                 fx.batch.remove_conversations.push(id.to_owned());
                 fx.deleted(id);
             }
@@ -295,23 +323,63 @@ impl LocalState {
         self.version(id) > cursor || self.unsequenced.get(id).is_some_and(|g| *g > mark)
     }
 
-    /// A full list from the server as of feed seq `cursor`, requested at `mark`: what it lacks
-    /// was deleted, what it holds is current, except for conversations changed after it.
-    pub fn reset(&mut self, server: &[Conversation], cursor: u64, mark: u64, fx: &mut Effects) {
-        let keep: HashSet<&str> = server.iter().map(|c| c.conversation_id.as_str()).collect();
+    /// A full list from the server in pages, requested at `mark`: what it lacks was deleted,
+    /// what it holds is current, except for conversations changed after the page that covers
+    /// them was read.
+    pub fn reset(&mut self, pages: &[ResetPage], mark: u64, fx: &mut Effects) {
+        let server: Vec<Conversation> = pages
+            .iter()
+            .flat_map(|p| p.conversations.iter().cloned())
+            .collect();
+        let server = &server[..];
+        // A page covers the IDs after the previous page's `upto_id`, up to its own.
+        let cursor_of = |id: &str| {
+            pages
+                .iter()
+                .find(|p| p.upto_id.as_deref().is_none_or(|u| id <= u))
+                .map_or(0, |p| p.cursor)
+        };
+        let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);
+        let by_id: HashMap<&str, &Conversation> = server
+            .iter()
+            .map(|c| (c.conversation_id.as_str(), c))
+            .collect();
+        // A reset skips feed entries, so a deletion that cleared history may never be seen
+        // here: cached messages older than each conversation's newest one are forgotten (the
+        // server still serves what is visible) rather than risk showing hidden ones.
+        let mut newest: HashMap<String, u64> = HashMap::new();
+        let live = self.convs.values().chain(server.iter());
+        for c in live {
+            let n = newest.entry(c.conversation_id.clone()).or_default();
+            *n = (*n).max(c.last_seq().saturating_sub(1));
+        }
+        for t in self.tombs.values() {
+            newest
+                .entry(t.conversation_id.clone())
+                .or_insert(t.upto_seq);
+        }
+        for (id, upto) in &newest {
+            if *upto > 0 {
+                Self::clear_history(id, *upto, fx);
+            }
+        }
         let gone: Vec<(String, u64)> = self
             .convs
             .values()
-            .filter(|c| !keep.contains(c.conversation_id.as_str()))
-            .filter(|c| !self.newer_than(&c.conversation_id, cursor, mark))
+            .filter(|c| !by_id.contains_key(c.conversation_id.as_str()))
+            .filter(|c| {
+                let id = &c.conversation_id;
+                !self.newer_than(id, cursor_of(id), mark)
+            })
             .map(|c| (c.conversation_id.clone(), c.last_seq()))
             .collect();
         for (id, upto) in gone {
-            self.apply_delete(&id, false, upto, Origin::Remote, fx);
-            self.versions.insert(id, cursor);
+            self.apply_delete(&id, true, upto, Origin::Remote, fx);
+            self.versions.insert(id.clone(), cursor_of(&id));
         }
         for c in server {
             let id = &c.conversation_id;
+            let cursor = cursor_of(id);
             if self.newer_than(id, cursor, mark) {
                 continue;
             }
@@ -323,7 +391,17 @@ impl LocalState {
                 self.insert(c.clone());
             }
         }
+        self.reset_floor = self.reset_floor.max(floor);
     }
+}
+
+/// One page of a reset reply: `conversations` as of feed seq `cursor`, covering the IDs after
+/// the previous page's `upto_id` up to its own (`None`: to the end).
+#[derive(Clone, Debug, Default)]
+pub struct ResetPage {
+    pub cursor: u64,
+    pub conversations: Vec<Conversation>,
+    pub upto_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -466,17 +544,16 @@ mod tests {
             &[updated("c2c_a", 1, 1, 1), updated("c2c_b", 2, 0, 1)],
             Origin::Remote,
         );
-        let mut fx = Effects::new(&s);
-        s.reset(
+        let mark = s.sync_mark();
+        let ev = reset(
+            &mut s,
             &[
                 conversation("c2c_b", 2, 0, 1),
                 conversation("c2c_c", 3, 2, 4),
             ],
             0,
-            s.sync_mark(),
-            &mut fx,
+            mark,
         );
-        let ev = fx.events(&s, IdStyle::Native);
         assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
         assert!(
             matches!(&ev[1], Event::NewConversation(c) if c.len() == 1 && c[0].conversation_id == "c2c_c")
@@ -487,7 +564,12 @@ mod tests {
 
     fn reset(s: &mut LocalState, server: &[Conversation], cursor: u64, mark: u64) -> Vec<Event> {
         let mut fx = Effects::new(s);
-        s.reset(server, cursor, mark, &mut fx);
+        let page = ResetPage {
+            cursor,
+            conversations: server.to_vec(),
+            upto_id: None,
+        };
+        s.reset(&[page], mark, &mut fx);
         fx.events(s, IdStyle::Native)
     }
 

@@ -39,6 +39,8 @@ pub struct FakeServer {
     pub on_push: RefCell<Option<PushHook>>,
     /// Per (user, canonical id): how many times it went from live to deleted.
     pub deletions: RefCell<HashMap<(String, String), usize>>,
+    /// Answer like a server from before feedSeq: every reply's `feedSeq` is 0.
+    pub old_server: Cell<bool>,
 }
 
 pub type PushHook = Box<dyn Fn(&str, &ChangeEnvelope)>;
@@ -112,6 +114,14 @@ impl FakeServer {
             text: m.1.clone(),
             timestamp: 1_700_000_000_000 + m.2,
             seq,
+        }
+    }
+
+    fn reported(&self, feed_seq: u64) -> u64 {
+        if self.old_server.get() {
+            0
+        } else {
+            feed_seq
         }
     }
 
@@ -203,7 +213,7 @@ impl FakeServer {
         Ok(SendReply {
             message,
             conversation,
-            feed_seq,
+            feed_seq: self.reported(feed_seq),
         })
     }
 
@@ -270,7 +280,7 @@ impl FakeServer {
                     },
                 },
                 upto_seq: upto,
-                feed_seq,
+                feed_seq: self.reported(feed_seq),
             });
         }
         Ok(DeleteReply { results })
@@ -327,7 +337,7 @@ impl FakeServer {
         );
         Ok(ReadReply {
             conversation,
-            feed_seq,
+            feed_seq: self.reported(feed_seq),
         })
     }
 
