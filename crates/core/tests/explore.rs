@@ -2,8 +2,8 @@
 //! and on a second device, plus the peer bob, against the fake server. Each schedule interleaves
 //! at random: local calls, the server processing requests, replies delivered late, out of order
 //! or lost (before or after the server applied them), pushes, dropped and reopened sockets, tab
-//! messages, multi-page resets, reloads and a device that loses its storage. After the system
-//! quiesces, every client's list, unread counts and cached history equal the server's view, and
+//! messages, multi-page resets and a device that loses its storage (tab reloads: `RELOADS`).
+//! After the system quiesces, every client's list, unread counts and cached history equal the server's view, and
 //! `onConversationDeleted` never fired more often for a conversation than it was really deleted.
 //!
 //! `cargo test -p chat-core --test explore` runs `EXPLORE_SCHEDULES` (default 2000) seeds;
@@ -238,6 +238,10 @@ struct Client {
 
 const ALICE_TARGETS: &[&str] = &["c2c_bob", "c2c_carol", "c2c_dave", "group_g"];
 const BOB_TARGETS: &[&str] = &["c2c_alice", "group_g"];
+/// Tab reloads are off: they find a known gap (not issue 14). Two tabs write one store, each
+/// from its own knowledge, so a tab that lags can write an older record after the other tab
+/// stored a newer cursor; a tab that then loads trusts both (EXPLORE_SEED=1090 with this on).
+/// The fix is version-conditional store writes (keep the newer record per conversation).
 const RELOADS: bool = false;
 const TAB_A1: usize = 0;
 const TAB_A2: usize = 1;
@@ -256,6 +260,8 @@ struct World {
 }
 
 thread_local! {
+    /// Replies without feedSeq, as from a server before it (see `old_server_schedules`).
+    static OLD_SERVER: Cell<bool> = const { Cell::new(false) };
     /// What the current schedule did, printed when it fails.
     static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
@@ -271,6 +277,7 @@ impl World {
         server.create_group("g", &["alice", "bob", "carol"]);
         server.sync_deletion.set(rng.random_bool(0.5));
         server.reset_page.set(rng.random_range(1..=3));
+        server.old_server.set(OLD_SERVER.with(Cell::get));
         let net = Rc::new(Net {
             server: server.clone(),
             slots: RefCell::new(Vec::new()),
@@ -286,9 +293,10 @@ impl World {
             retired: Vec::new(),
         };
         let line = format!(
-            "sync_deletion={} reset_page={}",
+            "sync_deletion={} reset_page={} old_server={}",
             server.sync_deletion.get(),
-            server.reset_page.get()
+            server.reset_page.get(),
+            server.old_server.get()
         );
         trace(line);
         // Some history before alice's devices start, so some first syncs are non-empty resets.
@@ -818,6 +826,7 @@ fn run_schedule(seed: u64, steps: usize) -> World {
 fn random_schedules_converge() {
     let steps = 60;
     if let Ok(seed) = std::env::var("EXPLORE_SEED") {
+        OLD_SERVER.with(|o| o.set(std::env::var("EXPLORE_OLD_SERVER").is_ok()));
         let seed: u64 = seed.parse().expect("EXPLORE_SEED is a number");
         let result = std::panic::catch_unwind(|| run_schedule(seed, steps));
         let lines = TRACE.with(|t| t.borrow().join("\n  "));
@@ -838,6 +847,29 @@ fn random_schedules_converge() {
         if result.is_err() {
             panic!(
                 "schedule {seed} failed; replay it with: EXPLORE_SEED={seed} cargo test -p chat-core --test explore"
+            );
+        }
+    }
+}
+
+/// Against a server that sends no feedSeq in its replies, the client falls back to protecting
+/// its own changes from resets requested before them. That covers the issue's sequences (see
+/// sync_race.rs) but not every interleaving: a change without a seq cannot be ordered against
+/// the feed, so some schedules (e.g. another tab's stale deletion during a multi-page reset)
+/// diverge until the next reset. Kept to measure the fallback: `cargo test -- --ignored`.
+#[test]
+#[ignore = "the feedSeq-less fallback is best effort; see the comment"]
+fn old_server_schedules() {
+    OLD_SERVER.with(|o| o.set(true));
+    let count: u64 = std::env::var("EXPLORE_SCHEDULES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
+    for seed in 1..=count {
+        let result = std::panic::catch_unwind(|| run_schedule(seed, 60));
+        if result.is_err() {
+            panic!(
+                "old-server schedule {seed} failed; replay it with: EXPLORE_OLD_SERVER=1 EXPLORE_SEED={seed} cargo test -p chat-core --test explore random"
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Issue 14: a sync reply never undoes a newer change. Each test holds the reply of the first
 //! sync (a reset from cursor 0) while the user changes something, then delivers it, then the
-//! push of that change (held during the sync), then syncs again as a reconnect does.
+//! push of that change (held during the sync), then syncs again as a reconnect does. Each runs
+//! against a server that reports feedSeq and one that does not (`old_server`).
 
 mod support;
 
@@ -68,7 +69,14 @@ fn assert_no_deleted_event(d: &Device) {
 
 #[test]
 fn a_send_during_a_held_reset_is_not_undone() {
+    for old_server in [false, true] {
+        a_send_during_a_held_reset_is_not_undone_on(old_server);
+    }
+}
+
+fn a_send_during_a_held_reset_is_not_undone_on(old_server: bool) {
     let server = FakeServer::new();
+    server.old_server.set(old_server);
     let alice = login_while_first_sync_is_held(&server, "alice", |engine| async move {
         engine
             .send_text_message(&Arg::str("c2c_v"), &Arg::str("hello"))
@@ -100,7 +108,14 @@ fn a_send_during_a_held_reset_is_not_undone() {
 
 #[test]
 fn a_read_mark_during_a_held_sync_is_not_rolled_back() {
+    for old_server in [false, true] {
+        a_read_mark_during_a_held_sync_is_not_rolled_back_on(old_server);
+    }
+}
+
+fn a_read_mark_during_a_held_sync_is_not_rolled_back_on(old_server: bool) {
     let server = FakeServer::new();
+    server.old_server.set(old_server);
     let v = device(&server, "v", IdStyle::Native);
     v.send("c2c_alice", "1");
     v.send("c2c_alice", "2");
@@ -128,28 +143,34 @@ fn a_read_mark_during_a_held_sync_is_not_rolled_back() {
 #[test]
 fn a_delete_during_a_held_sync_is_not_undone() {
     for sync_deletion in [false, true] {
-        let server = FakeServer::new();
-        server.sync_deletion.set(sync_deletion);
-        let v = device(&server, "v", IdStyle::Native);
-        v.send("c2c_alice", "1");
-        let w = device(&server, "w", IdStyle::Native);
-        w.send("c2c_alice", "2");
-        // The device already lists both, then its reconnect sync (a reset: the stored cursor is
-        // lost here by using a fresh device) is held while the user deletes one.
-        let alice = login_while_first_sync_is_held(&server, "alice", |engine| async move {
-            let results = engine
-                .delete_conversation_list(&Arg::strings(&["c2c_v"]), &Arg::Bool(true))
-                .await
-                .expect("delete");
-            assert_eq!(results[0].result_code, 0);
-        });
-        assert_eq!(alice.ids(), vec!["c2c_w"], "sync deletion {sync_deletion}");
-        alice.deliver_pushes();
-        alice.sync();
-        assert_eq!(alice.ids(), vec!["c2c_w"]);
-        assert_eq!(alice.hooks.deleted_ids(), vec!["c2c_v"], "fired once");
-        assert_eq!(server.live_ids("alice"), vec!["c2c_w"]);
+        for old_server in [false, true] {
+            a_delete_during_a_held_sync_on(sync_deletion, old_server);
+        }
     }
+}
+
+fn a_delete_during_a_held_sync_on(sync_deletion: bool, old_server: bool) {
+    let server = FakeServer::new();
+    server.sync_deletion.set(sync_deletion);
+    server.old_server.set(old_server);
+    let v = device(&server, "v", IdStyle::Native);
+    v.send("c2c_alice", "1");
+    let w = device(&server, "w", IdStyle::Native);
+    w.send("c2c_alice", "2");
+    // A fresh device's first sync (a reset listing both) is held while the user deletes one.
+    let alice = login_while_first_sync_is_held(&server, "alice", |engine| async move {
+        let results = engine
+            .delete_conversation_list(&Arg::strings(&["c2c_v"]), &Arg::Bool(true))
+            .await
+            .expect("delete");
+        assert_eq!(results[0].result_code, 0);
+    });
+    assert_eq!(alice.ids(), vec!["c2c_w"], "sync deletion {sync_deletion}");
+    alice.deliver_pushes();
+    alice.sync();
+    assert_eq!(alice.ids(), vec!["c2c_w"]);
+    assert_eq!(alice.hooks.deleted_ids(), vec!["c2c_v"], "fired once");
+    assert_eq!(server.live_ids("alice"), vec!["c2c_w"]);
 }
 
 #[test]

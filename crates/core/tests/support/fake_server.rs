@@ -380,7 +380,7 @@ impl FakeServer {
             .iter()
             .map(|id| self.view(user, &ConversationId::parse(id).unwrap()))
             .collect();
-        list.sort_by(|a, b| b.order_key.cmp(&a.order_key));
+        list.sort_by_key(|c| std::cmp::Reverse(c.order_key));
         list
     }
 }
