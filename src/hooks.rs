@@ -4,7 +4,7 @@ use crate::listener::JsListener;
 use crate::tabs::TabChannel;
 use chat_core::event::{Event, Hooks};
 use chat_core::listeners::Dispatcher;
-use chat_core::wire::Change;
+use chat_core::wire::ChangeEnvelope;
 use std::cell::RefCell;
 
 pub struct BrowserHooks {
@@ -33,7 +33,7 @@ impl Hooks for BrowserHooks {
         self.dispatcher.dispatch(&event);
     }
 
-    fn share_with_tabs(&self, changes: &[Change]) {
+    fn share_with_tabs(&self, changes: &[ChangeEnvelope]) {
         if let Some(tabs) = self.tabs.borrow().as_ref() {
             tabs.post(changes);
         }

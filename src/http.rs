@@ -200,14 +200,15 @@ impl Transport for HttpTransport {
         self.get(&path).await
     }
 
-    async fn mark_read(&self, conversation_id: &str) -> Result<Conversation> {
+    async fn mark_read(&self, conversation_id: &str) -> Result<ReadReply> {
         let body = MarkReadRequest {
             conversation_id: conversation_id.to_owned(),
         };
         self.post("/v1/conversations/read", &body).await
     }
 
-    async fn changes(&self, since: u64) -> Result<ChangesReply> {
-        self.get(&format!("/v1/changes?since={since}")).await
+    async fn changes(&self, since: u64, after: Option<&str>) -> Result<ChangesReply> {
+        let after = after.map_or(String::new(), |a| format!("&after={}", encode(a)));
+        self.get(&format!("/v1/changes?since={since}{after}")).await
     }
 }

@@ -15,7 +15,9 @@ use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
 use js_sys::{Array, Function, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::cell::{Cell, RefCell};
+#[cfg(feature = "test-hooks")]
+use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -206,6 +208,7 @@ impl IdbOpener {
         }
         Ok(IdbStore {
             db,
+            #[cfg(feature = "test-hooks")]
             fail_next_apply: Cell::new(false),
         })
     }
@@ -221,15 +224,26 @@ impl StoreOpener for IdbOpener {
 /// One open connection to a namespace's database.
 pub struct IdbStore {
     db: IdbDatabase,
+    #[cfg(feature = "test-hooks")]
     fail_next_apply: Cell<bool>,
 }
 
 impl IdbStore {
-    /// Test hook: the next `apply` issues all its requests, then one that fails, so the whole
-    /// transaction must abort.
-    #[doc(hidden)]
+    /// Test hook (feature `test-hooks`, never in the package): the next `apply` issues all its
+    /// requests, then one that fails, so the whole transaction must abort.
+    #[cfg(feature = "test-hooks")]
     pub fn fail_next_apply(&self) {
         self.fail_next_apply.set(true);
+    }
+
+    #[cfg(feature = "test-hooks")]
+    fn take_fault(&self) -> bool {
+        self.fail_next_apply.replace(false)
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    fn take_fault(&self) -> bool {
+        false
     }
 
     fn transaction(&self, names: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction> {
@@ -330,7 +344,7 @@ impl Store for IdbStore {
     }
 
     async fn apply(&self, batch: &StoreBatch) -> Result<()> {
-        let fail = self.fail_next_apply.replace(false);
+        let fail = self.take_fault();
         if batch.is_empty() && !fail {
             return Ok(());
         }

@@ -1,8 +1,9 @@
-//! Cross-tab sync: one BroadcastChannel per (sdkAppID, userID). A tab posts the changes it made;
-//! the others apply them through the same merge rules as server pushes, so each fires its events
-//! exactly once whichever arrives first.
+//! Cross-tab sync: one BroadcastChannel per (sdkAppID, userID). A tab posts the changes it made,
+//! each with the seq of its feed entry; the others apply them through the same merge rules as
+//! server pushes, so each fires its events exactly once whichever arrives first, and a sync reply
+//! older than a change never undoes it.
 
-use chat_core::wire::Change;
+use chat_core::wire::ChangeEnvelope;
 use chat_core::Engine;
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -20,7 +21,7 @@ impl TabChannel {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            if let Ok(changes) = serde_json::from_str::<Vec<Change>>(&text) {
+            if let Ok(changes) = serde_json::from_str::<Vec<ChangeEnvelope>>(&text) {
                 let engine = engine.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     engine.on_tab_changes(changes).await;
@@ -34,7 +35,7 @@ impl TabChannel {
         })
     }
 
-    pub fn post(&self, changes: &[Change]) {
+    pub fn post(&self, changes: &[ChangeEnvelope]) {
         if let Ok(text) = serde_json::to_string(changes) {
             let _ = self.channel.post_message(&JsValue::from_str(&text));
         }

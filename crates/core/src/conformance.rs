@@ -1,19 +1,58 @@
 //! The `Store` conformance suite: every implementation (memory natively, IndexedDB in headless
-//! Chromium) runs these same cases through `run_all`.
+//! browsers) runs the same cases, one test each, through `store_conformance_tests!` (in the
+//! style of matrix-sdk-base's `statestore_integration_tests!`).
 
 use crate::model::{Conversation, Message, Tombstone};
 use crate::store::{Namespace, StoreBatch, StoreOpener};
 
-/// Runs every case with fresh namespaces whose user IDs start with `prefix` (so repeated runs
-/// against a persistent database do not see each other's data). Panics naming the failed case.
-pub async fn run_all(opener: &dyn StoreOpener, prefix: &str) {
-    put_and_load(opener, &format!("{prefix}a")).await;
-    removal_and_tombstones(opener, &format!("{prefix}b")).await;
-    messages_paging_and_clear(opener, &format!("{prefix}c")).await;
-    namespaces_are_isolated(opener, &format!("{prefix}d"), &format!("{prefix}e")).await;
-    reopen_keeps_state(opener, &format!("{prefix}f")).await;
-    batch_order_clear_then_put(opener, &format!("{prefix}g")).await;
-    large_batch(opener, &format!("{prefix}h")).await;
+/// Defines one test per conformance case in a module `store_conformance`, for the opener
+/// `$opener` (an expression evaluated per test; `use`d names of the calling module are in scope).
+/// Each case uses fresh namespaces whose user IDs start with `$prefix` (evaluated per test: a
+/// persistent store needs a unique one per run).
+///
+/// ```ignore
+/// // Native: each test blocks on the case.
+/// chat_core::store_conformance_tests!(#[test] block_on = futures::executor::block_on,
+///     opener = MemoryOpener::default(), prefix = String::from("t"));
+/// // Browser: async tests.
+/// chat_core::store_conformance_tests!(#[wasm_bindgen_test] async,
+///     opener = IdbOpener::default(), prefix = prefix("conf"));
+/// ```
+#[macro_export]
+macro_rules! store_conformance_tests {
+    (#[$test:meta] block_on = $block_on:path, opener = $opener:expr, prefix = $prefix:expr) => {
+        $crate::store_conformance_tests!(@cases (#[$test] block_on $block_on) $opener, $prefix;
+            put_and_load removal_and_tombstones messages_paging_and_clear namespaces_are_isolated
+            reopen_keeps_state batch_order_clear_then_put large_batch);
+    };
+    (#[$test:meta] async, opener = $opener:expr, prefix = $prefix:expr) => {
+        $crate::store_conformance_tests!(@cases (#[$test] async) $opener, $prefix;
+            put_and_load removal_and_tombstones messages_paging_and_clear namespaces_are_isolated
+            reopen_keeps_state batch_order_clear_then_put large_batch);
+    };
+    (@cases $how:tt $opener:expr, $prefix:expr; $($case:ident)*) => {
+        mod store_conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            $( $crate::store_conformance_tests!(@case $how $case, $opener, $prefix); )*
+        }
+    };
+    (@case (#[$test:meta] block_on $block_on:path) $case:ident, $opener:expr, $prefix:expr) => {
+        #[$test]
+        fn $case() {
+            let opener = $opener;
+            let prefix: String = $prefix;
+            $block_on($crate::conformance::$case(&opener, &prefix));
+        }
+    };
+    (@case (#[$test:meta] async) $case:ident, $opener:expr, $prefix:expr) => {
+        #[$test]
+        async fn $case() {
+            let opener = $opener;
+            let prefix: String = $prefix;
+            $crate::conformance::$case(&opener, &prefix).await;
+        }
+    };
 }
 
 fn ns(user: &str) -> Namespace {
@@ -48,7 +87,8 @@ pub fn conversation(conv: &str, order_key: u64, unread: u32, last_seq: u64) -> C
     }
 }
 
-async fn put_and_load(opener: &dyn StoreOpener, user: &str) {
+pub async fn put_and_load(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}put_and_load");
     let store = opener.open(&ns(user)).await.expect("open");
     let empty = store.load().await.expect("load empty");
     assert!(
@@ -98,7 +138,8 @@ async fn put_and_load(opener: &dyn StoreOpener, user: &str) {
     store.close().await;
 }
 
-async fn removal_and_tombstones(opener: &dyn StoreOpener, user: &str) {
+pub async fn removal_and_tombstones(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}removal_and_tombstones");
     let store = opener.open(&ns(user)).await.expect("open");
     store
         .apply(&StoreBatch {
@@ -145,7 +186,8 @@ async fn removal_and_tombstones(opener: &dyn StoreOpener, user: &str) {
     store.close().await;
 }
 
-async fn messages_paging_and_clear(opener: &dyn StoreOpener, user: &str) {
+pub async fn messages_paging_and_clear(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}messages_paging_and_clear");
     let store = opener.open(&ns(user)).await.expect("open");
     let msgs: Vec<_> = (1..=10).map(|s| message("c2c_bob", s)).collect();
     let other: Vec<_> = (1..=3).map(|s| message("c2c_carol", s)).collect();
@@ -201,7 +243,11 @@ async fn messages_paging_and_clear(opener: &dyn StoreOpener, user: &str) {
     store.close().await;
 }
 
-async fn namespaces_are_isolated(opener: &dyn StoreOpener, user_a: &str, user_b: &str) {
+pub async fn namespaces_are_isolated(opener: &dyn StoreOpener, prefix: &str) {
+    let (user_a, user_b) = (
+        &format!("{prefix}isolated_a"),
+        &format!("{prefix}isolated_b"),
+    );
     let a = opener.open(&ns(user_a)).await.expect("open a");
     let b = opener.open(&ns(user_b)).await.expect("open b");
     a.apply(&StoreBatch {
@@ -239,7 +285,8 @@ async fn namespaces_are_isolated(opener: &dyn StoreOpener, user_a: &str, user_b:
     c.close().await;
 }
 
-async fn reopen_keeps_state(opener: &dyn StoreOpener, user: &str) {
+pub async fn reopen_keeps_state(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}reopen_keeps_state");
     let first = opener.open(&ns(user)).await.expect("open");
     first
         .apply(&StoreBatch {
@@ -269,7 +316,8 @@ async fn reopen_keeps_state(opener: &dyn StoreOpener, user: &str) {
     again.close().await;
 }
 
-async fn batch_order_clear_then_put(opener: &dyn StoreOpener, user: &str) {
+pub async fn batch_order_clear_then_put(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}batch_order_clear_then_put");
     let store = opener.open(&ns(user)).await.expect("open");
     store
         .apply(&StoreBatch {
@@ -298,7 +346,8 @@ async fn batch_order_clear_then_put(opener: &dyn StoreOpener, user: &str) {
     store.close().await;
 }
 
-async fn large_batch(opener: &dyn StoreOpener, user: &str) {
+pub async fn large_batch(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}large_batch");
     let store = opener.open(&ns(user)).await.expect("open");
     let convs: Vec<_> = (0..100)
         .map(|i| conversation(&format!("c2c_u{i}"), i + 1, 1, 50))

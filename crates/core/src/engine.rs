@@ -10,7 +10,7 @@ use crate::event::{Event, Hooks};
 use crate::id::{ConversationId, IdStyle};
 use crate::memory_store::MemoryStore;
 use crate::model::{Conversation, ConversationOperationResult, ConversationPage, Message};
-use crate::state::{Effects, LocalState, Origin};
+use crate::state::{Effects, LocalState, Origin, ResetPage};
 use crate::store::{Namespace, Store, StoreOpener};
 use crate::transport::Transport;
 use crate::wire::{Change, ChangeEnvelope, ChangesReply, DeleteRequest, LoginRequest, SendRequest};
@@ -252,20 +252,25 @@ impl Engine {
 
     async fn sync_inner(&self, session: &Rc<Session>) -> Result<()> {
         loop {
-            let since = session.state.borrow().cursor;
-            let reply: ChangesReply = self.inner.transport.changes(since).await?;
-            if !self.is_current(session) {
-                return Err(ChatError::not_logged_in());
+            let (since, mark) = {
+                let state = session.state.borrow();
+                (state.cursor, state.sync_mark())
+            };
+            let reply: ChangesReply = self.inner.transport.changes(since, None).await?;
+            self.check_current(session)?;
+            if reply.reset {
+                let again = self.reset(session, reply, mark).await?;
+                if !again {
+                    return Ok(());
+                }
+                continue;
             }
             let more = reply.has_more;
             self.commit(session, |state, fx| {
-                if reply.reset {
-                    state.reset(&reply.conversations, fx);
-                }
                 for env in &reply.changes {
-                    state.apply(&env.change, Origin::Remote, fx);
+                    state.apply(&env.change, env.seq, Origin::Remote, fx);
                 }
-                if reply.reset || reply.cursor > state.cursor {
+                if reply.cursor > state.cursor {
                     state.cursor = reply.cursor;
                     fx.batch.cursor = Some(reply.cursor);
                 }
@@ -277,9 +282,55 @@ impl Engine {
         }
     }
 
-    /// A change pushed by the server over the WebSocket.
-    pub async fn on_push(&self, envelope: ChangeEnvelope) {
-        self.on_pushes(vec![envelope]).await;
+    fn check_current(&self, session: &Rc<Session>) -> Result<()> {
+        if self.is_current(session) {
+            Ok(())
+        } else {
+            Err(ChatError::not_logged_in())
+        }
+    }
+
+    /// Fetches the remaining pages of a reset and applies the whole snapshot as one reset, each
+    /// conversation as of the page that covers it; the cursor becomes the first page's. Returns
+    /// whether later pages were read at a newer cursor, so an incremental pass must follow.
+    async fn reset(&self, session: &Rc<Session>, first: ChangesReply, mark: u64) -> Result<bool> {
+        let cursor = first.cursor;
+        let mut more = first.has_more;
+        let mut pages = vec![ResetPage {
+            cursor,
+            conversations: first.conversations,
+            upto_id: first.next_after.filter(|_| more),
+        }];
+        while more {
+            let Some(from) = pages.last().and_then(|p| p.upto_id.clone()) else {
+                return Err(ChatError::new(
+                    ErrorCode::ServerError,
+                    "a reset page with hasMore lacks nextAfter",
+                ));
+            };
+            let page = self.inner.transport.changes(0, Some(&from)).await?;
+            self.check_current(session)?;
+            if !page.reset {
+                return Err(ChatError::new(
+                    ErrorCode::ServerError,
+                    "a reset page came back as incremental changes",
+                ));
+            }
+            more = page.has_more;
+            pages.push(ResetPage {
+                cursor: page.cursor,
+                conversations: page.conversations,
+                upto_id: page.next_after.filter(|_| more),
+            });
+        }
+        let newer = pages.iter().any(|p| p.cursor > cursor);
+        self.commit(session, |state, fx| {
+            state.reset(&pages, mark, fx);
+            state.cursor = cursor;
+            fx.batch.cursor = Some(cursor);
+        })
+        .await;
+        Ok(newer)
     }
 
     /// Pushed changes that arrived together (in feed order): applied as one store write, with
@@ -296,7 +347,7 @@ impl Engine {
     async fn apply_pushes(&self, session: &Rc<Session>, envelopes: Vec<ChangeEnvelope>) {
         self.commit(session, |state, fx| {
             for envelope in &envelopes {
-                state.apply(&envelope.change, Origin::Remote, fx);
+                state.apply(&envelope.change, envelope.seq, Origin::Remote, fx);
                 // Only a contiguous push moves the cursor; a gap is filled by the next sync.
                 if envelope.seq == state.cursor + 1 {
                     state.cursor = envelope.seq;
@@ -307,24 +358,25 @@ impl Engine {
         .await;
     }
 
-    /// Changes another tab of this user made (BroadcastChannel).
-    pub async fn on_tab_changes(&self, changes: Vec<Change>) {
+    /// Changes another tab of this user made (BroadcastChannel), with their feed seqs.
+    pub async fn on_tab_changes(&self, changes: Vec<ChangeEnvelope>) {
         let Ok(session) = self.session() else { return };
         self.commit(&session, |state, fx| {
-            for c in &changes {
-                state.apply(c, Origin::Remote, fx);
+            for env in &changes {
+                state.apply(&env.change, env.seq, Origin::Remote, fx);
             }
         })
         .await;
     }
 
-    async fn apply_local(&self, session: &Rc<Session>, changes: Vec<Change>) {
+    /// Applies what the server confirmed to this client's own call (`seq`: its feed entry).
+    async fn apply_local(&self, session: &Rc<Session>, changes: Vec<ChangeEnvelope>) {
         if !self.is_current(session) || changes.is_empty() {
             return;
         }
         self.commit(session, |state, fx| {
-            for c in &changes {
-                state.apply(c, Origin::Local, fx);
+            for env in &changes {
+                state.apply(&env.change, env.seq, Origin::Local, fx);
             }
         })
         .await;
@@ -376,12 +428,15 @@ impl Engine {
         self.alive()?;
         let id = args::conversation_id(conversation_id)?;
         let session = self.session()?;
-        let conversation = self.inner.transport.mark_read(&id.canonical()).await?;
+        let reply = self.inner.transport.mark_read(&id.canonical()).await?;
         self.apply_local(
             &session,
-            vec![Change::ConversationUpdated {
-                conversation,
-                message: None,
+            vec![ChangeEnvelope {
+                seq: reply.feed_seq,
+                change: Change::ConversationUpdated {
+                    conversation: reply.conversation,
+                    message: None,
+                },
             }],
         )
         .await;
@@ -465,10 +520,13 @@ impl Engine {
                     match item {
                         Some(item) => {
                             if item.result.result_code == 0 {
-                                changes.push(Change::ConversationDeleted {
-                                    conversation_id: canonical,
-                                    clear_message: clear,
-                                    upto_seq: item.upto_seq,
+                                changes.push(ChangeEnvelope {
+                                    seq: item.feed_seq,
+                                    change: Change::ConversationDeleted {
+                                        conversation_id: canonical,
+                                        clear_message: clear,
+                                        upto_seq: item.upto_seq,
+                                    },
                                 });
                             }
                             ConversationOperationResult {
@@ -508,9 +566,12 @@ impl Engine {
         let message = reply.message.styled(self.style());
         self.apply_local(
             &session,
-            vec![Change::ConversationUpdated {
-                conversation: reply.conversation,
-                message: Some(reply.message),
+            vec![ChangeEnvelope {
+                seq: reply.feed_seq,
+                change: Change::ConversationUpdated {
+                    conversation: reply.conversation,
+                    message: Some(reply.message),
+                },
             }],
         )
         .await;

@@ -70,8 +70,9 @@ impl Event {
 pub trait Hooks {
     /// Delivers an event to the listeners (synchronously; no SDK borrow is held).
     fn emit(&self, event: Event);
-    /// Sends changes this client made to the user's other tabs (BroadcastChannel).
-    fn share_with_tabs(&self, changes: &[crate::wire::Change]);
+    /// Sends changes this client made to the user's other tabs (BroadcastChannel), each with
+    /// the seq of its feed entry (0 when the server did not say).
+    fn share_with_tabs(&self, changes: &[crate::wire::ChangeEnvelope]);
     /// Reports a problem that does not fail the call (console.error in the browser).
     fn log_error(&self, message: &str);
 }

@@ -7,13 +7,19 @@
 //! - a deletion applies if its `uptoSeq` covers the local last message.
 //!
 //! So every order of the same changes ends in the same state, and each event fires once.
+//!
+//! A reset (a full list from the server) is a snapshot as of its feed cursor, and may arrive
+//! after newer changes were applied (an own send, a push, another tab). Each conversation
+//! therefore remembers the feed seq of the newest change applied to it, and a reset removes or
+//! overwrites only conversations at or below its cursor. A change without a feed seq (an old
+//! server) is protected from every reset whose request was sent before it was applied.
 
 use crate::event::Event;
 use crate::id::IdStyle;
 use crate::model::{Conversation, ConversationPage, Message, Tombstone};
 use crate::store::{Snapshot, StoreBatch};
 use crate::wire::Change;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Where a change came from: only this client's own deletes fire for conversations it never had.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +32,15 @@ pub enum Origin {
 pub struct LocalState {
     convs: HashMap<String, Conversation>,
     tombs: HashMap<String, Tombstone>,
+    /// Per conversation, the feed seq of the newest change reflected locally (live or deleted).
+    /// Not stored: whatever a store holds was confirmed before any later sync request was sent.
+    versions: HashMap<String, u64>,
+    /// The cursor of the newest reset applied: every conversation reflects at least that seq.
+    reset_floor: u64,
+    /// Per conversation, the `generation` at which a change without a feed seq touched it.
+    unsequenced: HashMap<String, u64>,
+    /// Counts changes applied without a feed seq (see `sync_mark`).
+    generation: u64,
     pub cursor: u64,
     /// The logged-in user: their own messages (sent from any device) are not "received".
     pub me: String,
@@ -161,8 +176,53 @@ impl LocalState {
         }
     }
 
-    /// Applies one change; records the store writes and events in `fx`.
-    pub fn apply(&mut self, change: &Change, origin: Origin, fx: &mut Effects) {
+    /// Taken when a sync request is sent, and handed to `reset` with its reply: changes without
+    /// a feed seq applied after it may be newer than the reply.
+    pub fn sync_mark(&self) -> u64 {
+        self.generation
+    }
+
+    /// The feed seq of the newest change applied to a conversation (0 when unknown).
+    pub fn version(&self, id: &str) -> u64 {
+        self.versions
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+            .max(self.reset_floor)
+    }
+
+    /// Applies one change whose feed entry has seq `seq` (0 when unknown); records the store
+    /// writes and events in `fx`. A change at or below what the conversation already reflects
+    /// is skipped.
+    pub fn apply(&mut self, change: &Change, seq: u64, origin: Origin, fx: &mut Effects) {
+        let id = match change {
+            Change::ConversationUpdated { conversation, .. } => &conversation.conversation_id,
+            Change::ConversationDeleted {
+                conversation_id, ..
+            } => conversation_id,
+        };
+        let version = self.version(id);
+        if seq > 0 && seq <= version {
+            if let Change::ConversationDeleted {
+                clear_message: true,
+                upto_seq,
+                ..
+            } = change
+            {
+                Self::clear_history(id, *upto_seq, fx);
+            }
+            return;
+        }
+        if seq > 0 {
+            self.versions.insert(id.clone(), seq);
+        } else {
+            self.generation += 1;
+            self.unsequenced.insert(id.clone(), self.generation);
+        }
+        self.merge(change, origin, fx);
+    }
+
+    fn merge(&mut self, change: &Change, origin: Origin, fx: &mut Effects) {
         match change {
             Change::ConversationUpdated {
                 conversation,
@@ -212,6 +272,16 @@ impl LocalState {
         self.insert(inc.clone());
     }
 
+    /// Forgets cached messages up to `upto`; idempotent, so also done for a deletion whose
+    /// conversation state was already superseded (the server hid those messages all the same).
+    fn clear_history(id: &str, upto: u64, fx: &mut Effects) {
+        fx.batch.clear_messages.push((id.to_owned(), upto));
+        // A store applies clears before puts: drop puts of this batch the clear covers.
+        fx.batch
+            .put_messages
+            .retain(|m| m.conversation_id != id || m.seq > upto);
+    }
+
     fn apply_delete(&mut self, id: &str, clear: bool, upto: u64, origin: Origin, fx: &mut Effects) {
         let newer_tomb = self
             .tombs
@@ -225,14 +295,18 @@ impl LocalState {
             };
             fx.batch.put_tombstones.push(tomb.clone());
             self.tombs.insert(id.to_owned(), tomb);
-            if clear {
-                fx.batch.clear_messages.push((id.to_owned(), upto));
-            }
+        }
+        if clear {
+            Self::clear_history(id, upto, fx);
         }
         match self.convs.get(id) {
             Some(c) if upto >= c.last_seq() => {
                 fx.touch(id, true);
                 self.remove(id);
+                // Removals apply before puts: drop this batch's earlier put of it.
+                fx.batch
+                    .put_conversations
+                    .retain(|c| c.conversation_id != id);
                 fx.batch.remove_conversations.push(id.to_owned());
                 fx.deleted(id);
             }
@@ -243,27 +317,91 @@ impl LocalState {
         }
     }
 
-    /// A full list from the server replaces the local one: what it lacks was deleted.
-    pub fn reset(&mut self, server: &[Conversation], fx: &mut Effects) {
-        let keep: HashSet<&str> = server.iter().map(|c| c.conversation_id.as_str()).collect();
+    /// Whether a conversation's local state may be newer than a snapshot as of `cursor`
+    /// whose request was sent at `mark`.
+    fn newer_than(&self, id: &str, cursor: u64, mark: u64) -> bool {
+        self.version(id) > cursor || self.unsequenced.get(id).is_some_and(|g| *g > mark)
+    }
+
+    /// A full list from the server in pages, requested at `mark`: what it lacks was deleted,
+    /// what it holds is current, except for conversations changed after the page that covers
+    /// them was read.
+    pub fn reset(&mut self, pages: &[ResetPage], mark: u64, fx: &mut Effects) {
+        let server: Vec<Conversation> = pages
+            .iter()
+            .flat_map(|p| p.conversations.iter().cloned())
+            .collect();
+        let server = &server[..];
+        // A page covers the IDs after the previous page's `upto_id`, up to its own.
+        let cursor_of = |id: &str| {
+            pages
+                .iter()
+                .find(|p| p.upto_id.as_deref().is_none_or(|u| id <= u))
+                .map_or(0, |p| p.cursor)
+        };
+        let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);
+        let by_id: HashMap<&str, &Conversation> = server
+            .iter()
+            .map(|c| (c.conversation_id.as_str(), c))
+            .collect();
+        // A reset skips feed entries, so a deletion that cleared history may never be seen
+        // here: cached messages older than each conversation's newest one are forgotten (the
+        // server still serves what is visible) rather than risk showing hidden ones.
+        let mut newest: HashMap<String, u64> = HashMap::new();
+        let live = self.convs.values().chain(server.iter());
+        for c in live {
+            let n = newest.entry(c.conversation_id.clone()).or_default();
+            *n = (*n).max(c.last_seq().saturating_sub(1));
+        }
+        for t in self.tombs.values() {
+            newest
+                .entry(t.conversation_id.clone())
+                .or_insert(t.upto_seq);
+        }
+        for (id, upto) in &newest {
+            if *upto > 0 {
+                Self::clear_history(id, *upto, fx);
+            }
+        }
         let gone: Vec<(String, u64)> = self
             .convs
             .values()
-            .filter(|c| !keep.contains(c.conversation_id.as_str()))
+            .filter(|c| !by_id.contains_key(c.conversation_id.as_str()))
+            .filter(|c| {
+                let id = &c.conversation_id;
+                !self.newer_than(id, cursor_of(id), mark)
+            })
             .map(|c| (c.conversation_id.clone(), c.last_seq()))
             .collect();
         for (id, upto) in gone {
-            self.apply_delete(&id, false, upto, Origin::Remote, fx);
+            self.apply_delete(&id, true, upto, Origin::Remote, fx);
+            self.versions.insert(id.clone(), cursor_of(&id));
         }
         for c in server {
-            let local = self.convs.get(&c.conversation_id);
+            let id = &c.conversation_id;
+            let cursor = cursor_of(id);
+            if self.newer_than(id, cursor, mark) {
+                continue;
+            }
+            self.versions.insert(id.clone(), cursor);
+            let local = self.convs.get(id);
             if local != Some(c) {
-                fx.touch(&c.conversation_id, local.is_some());
+                fx.touch(id, local.is_some());
                 fx.batch.put_conversations.push(c.clone());
                 self.insert(c.clone());
             }
         }
+        self.reset_floor = self.reset_floor.max(floor);
     }
+}
+
+/// One page of a reset reply: `conversations` as of feed seq `cursor`, covering the IDs after
+/// the previous page's `upto_id` up to its own (`None`: to the end).
+#[derive(Clone, Debug, Default)]
+pub struct ResetPage {
+    pub cursor: u64,
+    pub conversations: Vec<Conversation>,
+    pub upto_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -289,7 +427,7 @@ mod tests {
     fn run(state: &mut LocalState, changes: &[Change], origin: Origin) -> Vec<Event> {
         let mut fx = Effects::new(state);
         for c in changes {
-            state.apply(c, origin, &mut fx);
+            state.apply(c, 0, origin, &mut fx);
         }
         fx.events(state, IdStyle::Native)
     }
@@ -406,20 +544,76 @@ mod tests {
             &[updated("c2c_a", 1, 1, 1), updated("c2c_b", 2, 0, 1)],
             Origin::Remote,
         );
-        let mut fx = Effects::new(&s);
-        s.reset(
+        let mark = s.sync_mark();
+        let ev = reset(
+            &mut s,
             &[
                 conversation("c2c_b", 2, 0, 1),
                 conversation("c2c_c", 3, 2, 4),
             ],
-            &mut fx,
+            0,
+            mark,
         );
-        let ev = fx.events(&s, IdStyle::Native);
         assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
         assert!(
             matches!(&ev[1], Event::NewConversation(c) if c.len() == 1 && c[0].conversation_id == "c2c_c")
         );
         assert_eq!(ev[2], Event::TotalUnreadChanged(2));
         assert_eq!(ev.len(), 3);
+    }
+
+    fn reset(s: &mut LocalState, server: &[Conversation], cursor: u64, mark: u64) -> Vec<Event> {
+        let mut fx = Effects::new(s);
+        let page = ResetPage {
+            cursor,
+            conversations: server.to_vec(),
+            upto_id: None,
+        };
+        s.reset(&[page], mark, &mut fx);
+        fx.events(s, IdStyle::Native)
+    }
+
+    fn apply_seq(s: &mut LocalState, change: &Change, seq: u64) -> Vec<Event> {
+        let mut fx = Effects::new(s);
+        s.apply(change, seq, Origin::Local, &mut fx);
+        fx.events(s, IdStyle::Native)
+    }
+
+    #[test]
+    fn reset_keeps_what_is_newer_than_its_cursor() {
+        let mut s = LocalState::default();
+        apply_seq(&mut s, &updated("c2c_a", 1, 0, 1), 1);
+        apply_seq(&mut s, &updated("c2c_b", 2, 0, 1), 2);
+        apply_seq(&mut s, &updated("c2c_c", 3, 1, 1), 3);
+        // A snapshot as of seq 1: c2c_b and c2c_c are newer, whatever the snapshot says of them.
+        let ev = reset(&mut s, &[conversation("c2c_c", 3, 5, 1)], 1, 0);
+        assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
+        assert_eq!(ev.len(), 1, "only the deletion: {ev:?}");
+        let page = s.page(0, 10, IdStyle::Native).conversation_list;
+        assert_eq!(page.len(), 2);
+        assert_eq!(s.total_unread(), 1, "c2c_c kept its newer unread count");
+        // A deletion newer than the snapshot is not undone either.
+        apply_seq(&mut s, &deleted("c2c_b", 1, false), 4);
+        let snapshot = [
+            conversation("c2c_b", 2, 0, 1),
+            conversation("c2c_c", 3, 1, 1),
+        ];
+        assert!(reset(&mut s, &snapshot, 3, 0).is_empty());
+        assert!(s.get("c2c_b").is_none());
+        // A stale change below the reset's cursor is skipped.
+        assert!(apply_seq(&mut s, &updated("c2c_a", 9, 4, 7), 1).is_empty());
+    }
+
+    #[test]
+    fn change_without_feed_seq_survives_resets_requested_before_it() {
+        let mut s = LocalState::default();
+        let mark = s.sync_mark();
+        apply_seq(&mut s, &updated("c2c_a", 1, 0, 1), 0);
+        assert!(reset(&mut s, &[], 0, mark).is_empty());
+        assert!(s.get("c2c_a").is_some());
+        // A reset requested after the change knows it: it may remove it.
+        let mark = s.sync_mark();
+        let ev = reset(&mut s, &[], 5, mark);
+        assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
     }
 }

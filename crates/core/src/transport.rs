@@ -1,11 +1,11 @@
 //! What the SDK asks of the chat server. The browser implements it over HTTP (gloo-net); the core
-//! tests use an in-process fake. Pushed changes (WebSocket) enter through `Engine::on_push`.
+//! tests use an in-process fake. Pushed changes (WebSocket) enter through `Engine::on_pushes`.
 
 use crate::error::Result;
 use crate::model::Conversation;
 use crate::wire::{
-    ChangesReply, DeleteReply, DeleteRequest, HistoryReply, LoginReply, LoginRequest, SendReply,
-    SendRequest,
+    ChangesReply, DeleteReply, DeleteRequest, HistoryReply, LoginReply, LoginRequest, ReadReply,
+    SendReply, SendRequest,
 };
 use async_trait::async_trait;
 
@@ -24,6 +24,7 @@ pub trait Transport {
         count: usize,
         before_seq: Option<u64>,
     ) -> Result<HistoryReply>;
-    async fn mark_read(&self, conversation_id: &str) -> Result<Conversation>;
-    async fn changes(&self, since: u64) -> Result<ChangesReply>;
+    async fn mark_read(&self, conversation_id: &str) -> Result<ReadReply>;
+    /// `GET /v1/changes?since=N[&after=ID]`: `after` asks for the next page of a reset.
+    async fn changes(&self, since: u64, after: Option<&str>) -> Result<ChangesReply>;
 }

@@ -234,7 +234,7 @@ fn new_message_brings_it_back_but_old_or_duplicate_does_not() {
     alice.delete(&["c2c_bob"], true).expect("delete");
     alice.hooks.take();
     for env in stale {
-        block_on(alice.engine.on_push(env));
+        block_on(alice.engine.on_pushes(vec![env]));
     }
     assert!(!alice.ids().contains(&"c2c_bob".to_string()));
     assert!(alice.hooks.take().is_empty());
@@ -259,6 +259,7 @@ fn server_state_push(
     let reply = block_on(chat_core::transport::Transport::changes(
         &*alice.transport,
         1,
+        None,
     ))
     .unwrap();
     reply.changes

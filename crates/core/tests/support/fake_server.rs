@@ -33,13 +33,25 @@ pub struct FakeServer {
     pub fail_next: RefCell<Option<ChatError>>,
     pub calls: Cell<usize>,
     transports: RefCell<Vec<std::rc::Weak<FakeTransport>>>,
+    /// Conversations per reset page (`MAX_RESET_PAGE` unless a test makes it small).
+    pub reset_page: Cell<usize>,
+    /// Sees every pushed envelope with its user (the explorer's WebSockets).
+    pub on_push: RefCell<Option<PushHook>>,
+    /// Per (user, canonical id): how many times it went from live to deleted.
+    pub deletions: RefCell<HashMap<(String, String), usize>>,
+    /// Answer like a server from before feedSeq: every reply's `feedSeq` is 0.
+    pub old_server: Cell<bool>,
 }
 
 use chat_core::rules::thread_key;
 
+pub type PushHook = Box<dyn Fn(&str, &ChangeEnvelope)>;
+
 impl FakeServer {
     pub fn new() -> Rc<FakeServer> {
-        Rc::new(FakeServer::default())
+        let server = FakeServer::default();
+        server.reset_page.set(MAX_RESET_PAGE);
+        Rc::new(server)
     }
 
     pub fn create_group(&self, group: &str, members: &[&str]) {
@@ -96,21 +108,37 @@ impl FakeServer {
         }
     }
 
-    fn append(&self, user: &str, change: Change, push: bool) {
-        let mut feeds = self.feeds.borrow_mut();
-        let feed = feeds.entry(user.to_owned()).or_default();
-        let env = ChangeEnvelope {
-            seq: feed.len() as u64 + 1,
-            change,
+    fn reported(&self, feed_seq: u64) -> u64 {
+        if self.old_server.get() {
+            0
+        } else {
+            feed_seq
+        }
+    }
+
+    /// Appends to the user's feed (pushing it when `push`); returns the entry's seq.
+    fn append(&self, user: &str, change: Change, push: bool) -> u64 {
+        let env = {
+            let mut feeds = self.feeds.borrow_mut();
+            let feed = feeds.entry(user.to_owned()).or_default();
+            let env = ChangeEnvelope {
+                seq: feed.len() as u64 + 1,
+                change,
+            };
+            feed.push(env.clone());
+            env
         };
-        feed.push(env.clone());
         if push {
             for t in self.transports.borrow().iter().filter_map(|w| w.upgrade()) {
                 if t.user.borrow().as_deref() == Some(user) {
                     t.pushes.borrow_mut().push(env.clone());
                 }
             }
+            if let Some(hook) = self.on_push.borrow().as_ref() {
+                hook(user, &env);
+            }
         }
+        env.seq
     }
 
     fn check(&self) -> Result<()> {
@@ -145,6 +173,7 @@ impl FakeServer {
             t.push((user.to_owned(), text.to_owned(), order));
             t.len() as u64
         };
+        let mut feed_seq = 0;
         for (member, member_id) in &participants {
             {
                 let mut entries = self.entries.borrow_mut();
@@ -159,7 +188,7 @@ impl FakeServer {
             }
             let conversation = self.view(member, member_id);
             let message = conversation.last_message.clone();
-            self.append(
+            let seq = self.append(
                 member,
                 Change::ConversationUpdated {
                     conversation,
@@ -167,6 +196,9 @@ impl FakeServer {
                 },
                 true,
             );
+            if member == user {
+                feed_seq = seq;
+            }
         }
         let conversation = self.view(user, id);
         let message = conversation.last_message.clone().expect("just sent");
@@ -174,8 +206,175 @@ impl FakeServer {
         Ok(SendReply {
             message,
             conversation,
-            feed_seq: 0,
+            feed_seq: self.reported(feed_seq),
         })
+    }
+
+    /// The server's answer to `GET /v1/conversations/{id}`.
+    pub fn get_conversation(&self, user: &str, conversation_id: &str) -> Result<Conversation> {
+        let id = ConversationId::parse(conversation_id)?;
+        let live = self
+            .entries
+            .borrow()
+            .get(&(user.to_owned(), id.canonical()))
+            .is_some_and(|e| e.live);
+        if !live {
+            return Err(ChatError::not_found(conversation_id));
+        }
+        Ok(self.view(user, &id))
+    }
+
+    pub fn delete(&self, user: &str, request: &DeleteRequest) -> Result<DeleteReply> {
+        assert!(request.conversation_id_list.len() <= MAX_DELETE_BATCH);
+        let mut results = Vec::new();
+        for raw in &request.conversation_id_list {
+            let id = ConversationId::parse(raw)?;
+            let key = (user.to_owned(), id.canonical());
+            let upto = self
+                .threads
+                .borrow()
+                .get(&thread_key(user, &id))
+                .map_or(0, |t| t.len() as u64);
+            let deleted = {
+                let mut entries = self.entries.borrow_mut();
+                match entries.get_mut(&key) {
+                    Some(e) if e.live => {
+                        e.live = false;
+                        e.unread = 0;
+                        if request.clear_message {
+                            e.cleared = upto;
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            let mut feed_seq = 0;
+            if deleted {
+                *self.deletions.borrow_mut().entry(key).or_default() += 1;
+                feed_seq = self.append(
+                    user,
+                    Change::ConversationDeleted {
+                        conversation_id: id.canonical(),
+                        clear_message: request.clear_message,
+                        upto_seq: upto,
+                    },
+                    self.sync_deletion.get(),
+                );
+            }
+            results.push(DeleteResultItem {
+                result: ConversationOperationResult {
+                    conversation_id: raw.clone(),
+                    result_code: if deleted { 0 } else { 2500 },
+                    result_info: if deleted {
+                        String::new()
+                    } else {
+                        ChatError::not_found(raw).message
+                    },
+                },
+                upto_seq: upto,
+                feed_seq: self.reported(feed_seq),
+            });
+        }
+        Ok(DeleteReply { results })
+    }
+
+    pub fn history(
+        &self,
+        user: &str,
+        conversation_id: &str,
+        count: usize,
+        before_seq: Option<u64>,
+    ) -> Result<HistoryReply> {
+        let id = ConversationId::parse(conversation_id)?;
+        let cleared = self
+            .entries
+            .borrow()
+            .get(&(user.to_owned(), id.canonical()))
+            .map_or(0, |e| e.cleared);
+        let threads = self.threads.borrow();
+        let msgs = threads
+            .get(&thread_key(user, &id))
+            .cloned()
+            .unwrap_or_default();
+        let before = before_seq.unwrap_or(u64::MAX);
+        let message_list = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i as u64 + 1, m))
+            .filter(|(seq, _)| *seq > cleared && *seq < before)
+            .rev()
+            .take(count)
+            .map(|(seq, m)| self.message(&id, m, seq))
+            .collect();
+        Ok(HistoryReply { message_list })
+    }
+
+    pub fn mark_read(&self, user: &str, conversation_id: &str) -> Result<ReadReply> {
+        let id = ConversationId::parse(conversation_id)?;
+        {
+            let mut entries = self.entries.borrow_mut();
+            match entries.get_mut(&(user.to_owned(), id.canonical())) {
+                Some(e) if e.live => e.unread = 0,
+                _ => return Err(ChatError::not_found(conversation_id)),
+            }
+        }
+        let conversation = self.view(user, &id);
+        let feed_seq = self.append(
+            user,
+            Change::ConversationUpdated {
+                conversation: conversation.clone(),
+                message: None,
+            },
+            true,
+        );
+        Ok(ReadReply {
+            conversation,
+            feed_seq: self.reported(feed_seq),
+        })
+    }
+
+    /// `GET /v1/changes?since=N[&after=ID]`: a paginated reset (ordered by ID) for `since = 0`.
+    pub fn changes(&self, user: &str, since: u64, after: Option<&str>) -> ChangesReply {
+        let feed = self.feeds.borrow().get(user).cloned().unwrap_or_default();
+        let newest = feed.len() as u64;
+        if since == 0 || since > newest || after.is_some() {
+            let mut ids = self.live_ids(user);
+            ids.retain(|id| after.is_none_or(|a| id.as_str() > a));
+            let has_more = ids.len() > self.reset_page.get();
+            ids.truncate(self.reset_page.get());
+            let conversations = ids
+                .iter()
+                .map(|id| self.view(user, &ConversationId::parse(id).unwrap()))
+                .collect();
+            return ChangesReply {
+                cursor: newest,
+                reset: true,
+                conversations,
+                changes: vec![],
+                has_more,
+                next_after: has_more.then(|| ids.last().cloned()).flatten(),
+            };
+        }
+        ChangesReply {
+            cursor: newest,
+            reset: false,
+            conversations: vec![],
+            changes: feed[since as usize..].to_vec(),
+            has_more: false,
+            next_after: None,
+        }
+    }
+
+    /// The user's live conversations as the server shows them, newest first.
+    pub fn list(&self, user: &str) -> Vec<Conversation> {
+        let mut list: Vec<Conversation> = self
+            .live_ids(user)
+            .iter()
+            .map(|id| self.view(user, &ConversationId::parse(id).unwrap()))
+            .collect();
+        list.sort_by_key(|c| std::cmp::Reverse(c.order_key));
+        list
     }
 }
 
@@ -188,6 +387,8 @@ pub struct FakeTransport {
     pub push_before_reply: RefCell<Option<chat_core::Engine>>,
     /// Runs while a `changes` request is in flight (after the reply is computed).
     pub during_changes: RefCell<Option<Box<dyn Fn()>>>,
+    /// When set, a `changes` reply, once computed, waits until the test releases this lock.
+    pub gate: RefCell<Option<Rc<async_lock::Mutex<()>>>>,
 }
 
 impl FakeTransport {
@@ -198,6 +399,7 @@ impl FakeTransport {
             pushes: RefCell::new(Vec::new()),
             push_before_reply: RefCell::new(None),
             during_changes: RefCell::new(None),
+            gate: RefCell::new(None),
         }
     }
 
@@ -209,7 +411,7 @@ impl FakeTransport {
         let engine = self.push_before_reply.borrow().clone();
         if let Some(engine) = engine {
             for env in self.take_pushes() {
-                engine.on_push(env).await;
+                engine.on_pushes(vec![env]).await;
             }
         }
     }
@@ -246,73 +448,14 @@ impl Transport for FakeTransport {
 
     async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation> {
         let user = self.user()?;
-        let id = ConversationId::parse(conversation_id)?;
-        let live = self
-            .server
-            .entries
-            .borrow()
-            .get(&(user.clone(), id.canonical()))
-            .is_some_and(|e| e.live);
-        if !live {
-            return Err(ChatError::not_found(conversation_id));
-        }
-        Ok(self.server.view(&user, &id))
+        self.server.get_conversation(&user, conversation_id)
     }
 
     async fn delete_conversations(&self, request: &DeleteRequest) -> Result<DeleteReply> {
         let user = self.user()?;
-        assert!(request.conversation_id_list.len() <= MAX_DELETE_BATCH);
-        let mut results = Vec::new();
-        for raw in &request.conversation_id_list {
-            let id = ConversationId::parse(raw)?;
-            let key = (user.clone(), id.canonical());
-            let upto = self
-                .server
-                .threads
-                .borrow()
-                .get(&thread_key(&user, &id))
-                .map_or(0, |t| t.len() as u64);
-            let deleted = {
-                let mut entries = self.server.entries.borrow_mut();
-                match entries.get_mut(&key) {
-                    Some(e) if e.live => {
-                        e.live = false;
-                        e.unread = 0;
-                        if request.clear_message {
-                            e.cleared = upto;
-                        }
-                        true
-                    }
-                    _ => false,
-                }
-            };
-            if deleted {
-                self.server.append(
-                    &user,
-                    Change::ConversationDeleted {
-                        conversation_id: id.canonical(),
-                        clear_message: request.clear_message,
-                        upto_seq: upto,
-                    },
-                    self.server.sync_deletion.get(),
-                );
-            }
-            results.push(DeleteResultItem {
-                result: ConversationOperationResult {
-                    conversation_id: raw.clone(),
-                    result_code: if deleted { 0 } else { 2500 },
-                    result_info: if deleted {
-                        String::new()
-                    } else {
-                        ChatError::not_found(raw).message
-                    },
-                },
-                upto_seq: upto,
-                feed_seq: 0,
-            });
-        }
+        let reply = self.server.delete(&user, request);
         self.flush_early_pushes().await;
-        Ok(DeleteReply { results })
+        reply
     }
 
     async fn send_text(&self, request: &SendRequest) -> Result<SendReply> {
@@ -330,98 +473,27 @@ impl Transport for FakeTransport {
         before_seq: Option<u64>,
     ) -> Result<HistoryReply> {
         let user = self.user()?;
-        let id = ConversationId::parse(conversation_id)?;
-        let cleared = self
-            .server
-            .entries
-            .borrow()
-            .get(&(user.clone(), id.canonical()))
-            .map_or(0, |e| e.cleared);
-        let threads = self.server.threads.borrow();
-        let msgs = threads
-            .get(&thread_key(&user, &id))
-            .cloned()
-            .unwrap_or_default();
-        let before = before_seq.unwrap_or(u64::MAX);
-        let message_list = msgs
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (i as u64 + 1, m))
-            .filter(|(seq, _)| *seq > cleared && *seq < before)
-            .rev()
-            .take(count)
-            .map(|(seq, m)| self.server.message(&id, m, seq))
-            .collect();
-        Ok(HistoryReply { message_list })
+        self.server
+            .history(&user, conversation_id, count, before_seq)
     }
 
-    async fn mark_read(&self, conversation_id: &str) -> Result<Conversation> {
+    async fn mark_read(&self, conversation_id: &str) -> Result<ReadReply> {
         let user = self.user()?;
-        let id = ConversationId::parse(conversation_id)?;
-        {
-            let mut entries = self.server.entries.borrow_mut();
-            match entries.get_mut(&(user.clone(), id.canonical())) {
-                Some(e) if e.live => e.unread = 0,
-                _ => return Err(ChatError::not_found(conversation_id)),
-            }
-        }
-        let conversation = self.server.view(&user, &id);
-        self.server.append(
-            &user,
-            Change::ConversationUpdated {
-                conversation: conversation.clone(),
-                message: None,
-            },
-            true,
-        );
-        Ok(conversation)
+        self.server.mark_read(&user, conversation_id)
     }
 
-    async fn changes(&self, since: u64) -> Result<ChangesReply> {
-        let reply = self.changes_now(since)?;
+    async fn changes(&self, since: u64, after: Option<&str>) -> Result<ChangesReply> {
+        let user = self.user()?;
+        let reply = self.server.changes(&user, since, after);
         if let Some(f) = self.during_changes.borrow().as_ref() {
             f();
         }
+        let gate = self.gate.borrow().clone();
+        if let Some(gate) = gate {
+            drop(gate.lock().await);
+        }
         self.flush_early_pushes().await;
         Ok(reply)
-    }
-}
-
-impl FakeTransport {
-    fn changes_now(&self, since: u64) -> Result<ChangesReply> {
-        let user = self.user()?;
-        let feed = self
-            .server
-            .feeds
-            .borrow()
-            .get(&user)
-            .cloned()
-            .unwrap_or_default();
-        let newest = feed.len() as u64;
-        if since == 0 || since > newest {
-            let conversations = self
-                .server
-                .live_ids(&user)
-                .iter()
-                .map(|id| self.server.view(&user, &ConversationId::parse(id).unwrap()))
-                .collect();
-            return Ok(ChangesReply {
-                cursor: newest,
-                reset: true,
-                conversations,
-                changes: vec![],
-                has_more: false,
-                next_after: None,
-            });
-        }
-        Ok(ChangesReply {
-            cursor: newest,
-            reset: false,
-            conversations: vec![],
-            changes: feed[since as usize..].to_vec(),
-            has_more: false,
-            next_after: None,
-        })
     }
 }
 

@@ -8,7 +8,7 @@ pub mod fake_server;
 use chat_core::event::{Event, Hooks};
 use chat_core::memory_store::MemoryOpener;
 use chat_core::store::StoreOpener;
-use chat_core::wire::Change;
+use chat_core::wire::ChangeEnvelope;
 use chat_core::{Arg, Engine, EngineOptions, IdStyle};
 use fake_server::{FakeServer, FakeTransport};
 use std::cell::RefCell;
@@ -19,7 +19,7 @@ type EmitProbe = Box<dyn Fn(&Event)>;
 #[derive(Default)]
 pub struct Recorder {
     pub events: RefCell<Vec<Event>>,
-    pub shared: RefCell<Vec<Vec<Change>>>,
+    pub shared: RefCell<Vec<Vec<ChangeEnvelope>>>,
     pub errors: RefCell<Vec<String>>,
     /// Runs inside `emit`, to prove listeners may call back into the engine.
     pub on_emit: RefCell<Option<EmitProbe>>,
@@ -32,7 +32,7 @@ impl Hooks for Recorder {
         }
         self.events.borrow_mut().push(event);
     }
-    fn share_with_tabs(&self, changes: &[Change]) {
+    fn share_with_tabs(&self, changes: &[ChangeEnvelope]) {
         self.shared.borrow_mut().push(changes.to_vec());
     }
     fn log_error(&self, message: &str) {
@@ -162,7 +162,7 @@ impl Device {
     /// Delivers the pushes the server queued for this device one by one, as a WebSocket would.
     pub fn deliver_pushes(&self) {
         for env in self.transport.take_pushes() {
-            block_on(self.engine.on_push(env));
+            block_on(self.engine.on_pushes(vec![env]));
         }
     }
 
