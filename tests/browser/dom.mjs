@@ -1,7 +1,7 @@
 // DOM actions and queries through page.evaluate only, so UI tests run unchanged in every engine
 // (Playwright's locators exist only for Chromium here). Selectors are CSS; actions are the DOM
 // events a user's input produces (click, input/change), without real pointer movement.
-const T = 15_000;
+const T = 30_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // In-page helpers, defined once per page load (the string is evaluated before each call).

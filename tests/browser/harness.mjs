@@ -12,7 +12,7 @@ export { ENGINE };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SDK_APP_ID = 1400000001;
-const SERVER_BIN = join(ROOT, "target/release/chat-server");
+const SERVER_BIN = process.env.CHAT_SERVER_BIN || join(ROOT, "target/release/chat-server");
 
 // Servers still running when node exits (a crash between start and stop) are killed by PID.
 const liveServers = new Set();

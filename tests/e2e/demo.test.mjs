@@ -14,7 +14,7 @@ const ARTIFACTS = join(ROOT, "tests/artifacts");
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const XSS = "<img src=x onerror=alert(1)>";
-const T = 15_000; // per-wait timeout (generous: 2-core CI, cold wasm compile)
+const T = 30_000; // per-wait timeout (generous: 2-core CI, cold wasm compile, three engines)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let server;
@@ -102,7 +102,7 @@ async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${ENGINE}-${name}`) });
 }
 
-describe("demo page", { timeout: 120_000 }, () => {
+describe("demo page", { timeout: 600_000 }, () => {
   let bob;
   let alice1;
   let alice2;

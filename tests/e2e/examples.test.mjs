@@ -95,7 +95,7 @@ for (const name of ["react", "vue"]) {
     ? false
     : `examples/${name}/dist is missing: run scripts/build-examples first`;
 
-  describe(`${name} example`, { skip, timeout: 90_000 }, () => {
+  describe(`${name} example`, { skip, timeout: 300_000 }, () => {
     let chat;
     let web;
     let browser;
