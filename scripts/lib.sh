@@ -4,7 +4,27 @@ export PATH="$HOME/.cargo/bin:$ROOT/tests/node_modules/.bin:$PATH"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export CHROME_BIN=${CHROME_BIN:-/usr/bin/chromium}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+export GECKODRIVER_BIN=${GECKODRIVER_BIN:-$HOME/.cargo/bin/geckodriver}
+export SAFARIDRIVER_BIN=${SAFARIDRIVER_BIN:-/usr/bin/WebKitWebDriver}
+
+# step NAME: prints a header and starts timing NAME; step_table prints every step's time.
+STEP_NAMES=(); STEP_SECS=(); _step_name=; _step_t0=0
+_step_end() {
+  if [ -n "$_step_name" ]; then
+    STEP_NAMES+=("$_step_name"); STEP_SECS+=($(( $(date +%s) - _step_t0 ))); _step_name=
+  fi
+}
+step() { _step_end; _step_name="$*"; _step_t0=$(date +%s); printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step_table() {
+  _step_end
+  local i total=0
+  printf '\n| step | seconds |\n|---|---:|\n'
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '| %s | %d |\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}"
+    total=$(( total + STEP_SECS[i] ))
+  done
+  printf '| total | %d |\n' "$total"
+}
 
 # Starts chat-server in the background on a free port and sets SERVER_URL and SERVER_PID.
 # Usage: start_server [extra chat-server flags...]; stop with stop_server.

@@ -184,9 +184,42 @@ impl IdbOpener {
         let opened = JsFuture::from(Promise::new(&mut |resolve: Function, reject: Function| {
             req.set_onsuccess(Some(&resolve));
             req.set_onerror(Some(&reject));
+            // Another tab keeps an older version open: that can last forever, so fall back now.
+            req.set_onblocked(Some(&reject));
         }))
         .await;
         drop(upgrade);
+        if let Err(ev) = &opened {
+            if Reflect::get(ev, &"type".into())
+                .ok()
+                .and_then(|t| t.as_string())
+                .as_deref()
+                == Some("blocked")
+            {
+                // The request stays pending: when the other tab lets go, abort its upgrade (this
+                // build's migrations are gone) and close the connection nobody uses.
+                // (One-shot closures: the one that never runs stays allocated, a few bytes.)
+                let r = req.clone();
+                let abort = Closure::once_into_js(move || {
+                    if let Some(tx) = r.transaction() {
+                        let _ = tx.abort();
+                    }
+                });
+                let r = req.clone();
+                let close = Closure::once_into_js(move || {
+                    if let Ok(db) = r.result() {
+                        db.unchecked_into::<IdbDatabase>().close();
+                    }
+                });
+                let quiet = Closure::once_into_js(|e: web_sys::Event| e.prevent_default());
+                req.set_onupgradeneeded(Some(abort.unchecked_ref()));
+                req.set_onsuccess(Some(close.unchecked_ref()));
+                req.set_onerror(Some(quiet.unchecked_ref()));
+                return Err(ChatError::database(format!(
+                    "cannot open {name}: blocked by another tab that keeps an older version open"
+                )));
+            }
+        }
         if opened.is_err() {
             if let Some(m) = migration_error.borrow_mut().take() {
                 return Err(ChatError::database(format!("cannot open {name}: {m}")));

@@ -18,6 +18,7 @@ const state = {
   nextSeq: 0,
   finished: true,
   open: null,             // conversationID of the open chat
+  openHint: null,         // { isGroup, name } of a chat opened before the SDK lists it
   messages: [],           // newest last (display order)
   selecting: false,
   selected: new Set(),
@@ -86,8 +87,6 @@ function paintAvatar(node, name, isGroup) {
 }
 
 function idOf(kind, target) { return kind === "group" ? `group_${target}` : `c2c_${target}`; }
-function isGroupID(id) { return /^(group_|GROUP)/.test(id); }
-function bareID(id) { return id.replace(/^(c2c_|group_|C2C|GROUP)/, ""); }
 
 async function fetchJSON(url, init) {
   const res = await fetch(url, init);
@@ -228,7 +227,7 @@ async function teardown() {
 
 async function logout() {
   await teardown();
-  Object.assign(state, { user: null, conversations: [], open: null, messages: [], selecting: false });
+  Object.assign(state, { user: null, conversations: [], open: null, openHint: null, messages: [], selecting: false });
   state.selected.clear();
   const url = new URL(location.href);
   url.searchParams.delete("user");
@@ -314,10 +313,7 @@ function renderConversations() {
   $("conversation-empty").hidden = state.conversations.length > 0;
   $("load-more").hidden = state.finished;
   updateBatchBar();
-  if (state.open) {
-    const c = state.conversations.find((x) => x.conversationID === state.open);
-    if (c) setChatHeader(c);
-  }
+  if (state.open) setChatHeader();
 }
 
 function renderRow(c) {
@@ -482,23 +478,32 @@ function showResults(results, clear) {
 
 // ---------- chat ----------
 
-function setChatHeader(c) {
-  const id = c ? c.conversationID : state.open;
-  const isGroup = c ? c.type === 2 : isGroupID(id);
-  const name = (c && c.showName) || bareID(id);
+// The open chat's kind and name: from the SDK's conversation once it exists, else from what the
+// user typed to open it (state.openHint); conversation IDs are never parsed here.
+function openChatInfo() {
+  const c = state.conversations.find((x) => x.conversationID === state.open);
+  if (c) return { isGroup: c.type === 2, name: c.showName || (c.type === 2 ? c.groupID : c.userID) || c.conversationID };
+  return { isGroup: !!state.openHint?.isGroup, name: state.openHint?.name || state.open };
+}
+
+function setChatHeader() {
+  const id = state.open;
+  const { isGroup, name } = openChatInfo();
   $("chat-title").textContent = name;
   $("chat-id").textContent = id;
   paintAvatar($("chat-avatar"), name, isGroup);
 }
 
-async function openChat(id) {
+/** hint: { isGroup, name } for a chat the SDK does not list yet (a new chat or group). */
+async function openChat(id, hint = null) {
   clearError();
   state.open = id;
+  state.openHint = hint;
   state.messages = [];
   $("chat-empty").hidden = true;
   $("chat-open").hidden = false;
   $("chat-notice").hidden = true;
-  setChatHeader(state.conversations.find((c) => c.conversationID === id));
+  setChatHeader();
   for (const row of document.querySelectorAll('[data-testid="conversation-row"]')) {
     row.classList.toggle("active", row.dataset.conversationId === id);
   }
@@ -545,6 +550,7 @@ function renderMessages() {
   const ol = $("messages");
   const items = [];
   let lastDay = "";
+  const { isGroup } = openChatInfo();
   for (const m of state.messages) {
     const day = new Date(m.timestamp).toDateString();
     if (day !== lastDay) {
@@ -553,7 +559,7 @@ function renderMessages() {
     }
     const mine = m.sender === state.user;
     items.push(el("li", { class: `msg ${mine ? "mine" : "theirs"}`, "data-testid": "message", dataset: { msgId: m.msgID, sender: m.sender } },
-      !mine && isGroupID(m.conversationID) ? el("span", { class: "msg-sender", text: m.sender }) : null,
+      !mine && isGroup ? el("span", { class: "msg-sender", text: m.sender }) : null,
       el("span", { class: "msg-text", "data-testid": "message-text", text: m.text }),
       el("time", { class: "msg-time", text: shortTime(m.timestamp), title: fullTime(m.timestamp) })));
   }
@@ -617,8 +623,7 @@ async function createGroup(form) {
     form.reset();
     form.closest("details").open = false;
     toast(`Group "${name}" created with ${members.length} members`);
-    openChat(`group_${groupID}`);
-    $("chat-title").textContent = name;
+    openChat(idOf("group", groupID), { isGroup: true, name: name || groupID });
   } catch (e) {
     showError(e);
   }
@@ -656,7 +661,7 @@ function wire() {
     const target = $("new-chat-target").value.trim();
     if (!target) return;
     $("new-chat-target").value = "";
-    openChat(idOf(kind, target));
+    openChat(idOf(kind, target), { isGroup: kind === "group", name: target });
   });
   $("create-group-form").addEventListener("submit", (e) => { e.preventDefault(); createGroup(e.currentTarget); });
   $("select-mode").addEventListener("click", () => setSelecting(!state.selecting));

@@ -1,15 +1,18 @@
-// Helpers for the browser tests: one chat-server child per suite, a headless chromium, and pages
-// that load the SDK from the same origin (tests/browser/www/index.html).
+// Helpers for the browser tests: one chat-server child per suite, a browser of the engine chosen
+// by BROWSER=chromium|firefox|webkit (engines.mjs), and pages that load the SDK from the same
+// origin (tests/browser/www/index.html).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { ENGINE, launchEngine } from "./engines.mjs";
+
+export { ENGINE };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SDK_APP_ID = 1400000001;
-const SERVER_BIN = join(ROOT, "target/release/chat-server");
+const SERVER_BIN = process.env.CHAT_SERVER_BIN || join(ROOT, "target/release/chat-server");
 
 // Servers still running when node exits (a crash between start and stop) are killed by PID.
 const liveServers = new Set();
@@ -18,7 +21,7 @@ process.on("exit", () => { for (const pid of liveServers) { try { process.kill(p
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a chat-server child. opts: { sync, db, listen, args (extra flags) }. Returns { url, port, pid, stop() }.
+ * Starts a chat-server child. opts: { sync, db, listen, www, args (extra flags) }. Returns { url, port, pid, stop() }.
  * stop() sends SIGTERM to exactly this child, waits for it to exit and removes its temp dir.
  */
 export async function startServer(opts = {}) {
@@ -28,7 +31,7 @@ export async function startServer(opts = {}) {
     "--listen", opts.listen ?? "127.0.0.1:0",
     "--db", opts.db ?? ":memory:",
     "--dev", "--rate-limit", "0",
-    "--www", join(ROOT, "tests/browser/www"),
+    "--www", opts.www ?? join(ROOT, "tests/browser/www"),
     "--pkg", join(ROOT, "pkg"),
     "--ready-file", ready,
   ];
@@ -66,13 +69,8 @@ export async function startServer(opts = {}) {
   return server;
 }
 
-export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-}
+/** The browser of the selected engine: newContext() gives a fresh profile (its own storage). */
+export const launchBrowser = launchEngine;
 
 /** GET /dev/usersig?userID= */
 export async function getUserSig(serverURL, userID) {
@@ -121,13 +119,13 @@ export async function historyAs(serverURL, userID, conversationID) {
 export const sendAs = (serverURL, from, conversationID, text) =>
   api(serverURL, from, "POST", "/v1/messages", { conversationID, text });
 
-/** Opens the test page in `context`, waits for the package to load, and records page console/errors. */
 /** Runs `fn` with a fresh browser context (its own storage), closed afterwards. */
 export async function withContext(browser, fn) {
   const context = await browser.newContext();
   try { return await fn(context); } finally { await context.close(); }
 }
 
+/** Opens the test page in `context`, waits for the package to load, and records page console/errors. */
 export async function openPage(context, serverURL) {
   const page = await context.newPage();
   page.consoleMessages = [];

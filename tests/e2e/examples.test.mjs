@@ -1,6 +1,7 @@
 // End-to-end test of the framework examples (examples/react, examples/vue): each built dist/ is
 // served by a small static server, logs alice in against a real chat-server, and must keep its
-// conversation list in sync when a row is deleted.
+// conversation list in sync when a row is deleted. Runs in the engine chosen by BROWSER
+// (tests/browser/engines.mjs).
 // Run: scripts/build-examples && node --test tests/e2e/examples.test.mjs   (after scripts/build)
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,14 +12,13 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { ENGINE, launchBrowser } from "../browser/harness.mjs";
+import { click, count, dataOf, text, waitSel } from "../browser/dom.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SERVER = join(ROOT, "target/release/chat-server");
 const ARTIFACTS = join(ROOT, "tests/artifacts");
 const T = 15_000; // per-wait timeout (generous: 2-core CI, cold wasm compile)
-const CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 const MIME = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -95,7 +95,7 @@ for (const name of ["react", "vue"]) {
     ? false
     : `examples/${name}/dist is missing: run scripts/build-examples first`;
 
-  describe(`${name} example`, { skip, timeout: 90_000 }, () => {
+  describe(`${name} example`, { skip, timeout: 300_000 }, () => {
     let chat;
     let web;
     let browser;
@@ -106,7 +106,7 @@ for (const name of ["react", "vue"]) {
     before(async () => {
       chat = await startChatServer();
       web = await serveStatic(dist);
-      browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+      browser = await launchBrowser();
     });
 
     after(async () => {
@@ -119,13 +119,13 @@ for (const name of ["react", "vue"]) {
     const step = (title, fn) => it(title, async () => {
       try { await fn(); } catch (e) {
         mkdirSync(ARTIFACTS, { recursive: true });
-        const base = join(ARTIFACTS, `fail-example-${name}-${title.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`);
+        const base = join(ARTIFACTS, `${ENGINE}-fail-example-${name}-${title.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`);
         await page?.screenshot({ path: `${base}.png` }).catch(() => {});
         writeFileSync(`${base}.txt`, [...pageErrors, ...consoleLines].join("\n") + "\n");
         throw e;
       }
     });
-    const row = (id) => page.locator(`[data-testid="conversation-row"][data-conversation-id="${id}"]`);
+    const row = (id) => `[data-testid="conversation-row"][data-conversation-id="${id}"]`;
 
     step("seeds two conversations for alice", async () => {
       const { sdkAppID } = await fetch(`${chat.url}/v1/info`).then((r) => r.json());
@@ -137,29 +137,27 @@ for (const name of ["react", "vue"]) {
 
     step("renders both conversations", async () => {
       const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
-      context.setDefaultTimeout(T);
       page = await context.newPage();
       page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
       page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") consoleLines.push(`${m.type()}: ${m.text()}`); });
       await page.goto(`${web.url}/?user=alice&server=${encodeURIComponent(chat.url)}`);
-      await page.waitForSelector('main[data-state="ready"], [data-testid="error"]');
-      const err = page.locator('[data-testid="error"]');
-      if (await err.count()) assert.fail(`login error: ${await err.first().textContent()}`);
-      await row("c2c_bob").waitFor();
-      await row("c2c_carol").waitFor();
-      const ids = await page.$$eval('[data-testid="conversation-row"]', (rows) => rows.map((r) => r.dataset.conversationId));
+      await waitSel(page, 'main[data-state="ready"], [data-testid="error"]', { timeout: T });
+      if (await count(page, '[data-testid="error"]')) assert.fail(`login error: ${await text(page, '[data-testid="error"]')}`);
+      await waitSel(page, row("c2c_bob"), { timeout: T });
+      await waitSel(page, row("c2c_carol"), { timeout: T });
+      const ids = await dataOf(page, '[data-testid="conversation-row"]', "conversationId");
       assert.deepEqual(ids, ["c2c_carol", "c2c_bob"], "newest first");
-      assert.match(await row("c2c_bob").textContent(), /hi from bob/);
-      assert.match(await page.textContent('[data-testid="last-deleted"]'), /none/);
+      assert.match(await text(page, row("c2c_bob")), /hi from bob/);
+      assert.match(await text(page, '[data-testid="last-deleted"]'), /none/);
     });
 
     step("delete removes the row and shows the onConversationDeleted IDs", async () => {
-      await row("c2c_bob").locator('[data-testid="conversation-delete"]').click();
-      await row("c2c_bob").waitFor({ state: "detached" });
+      await click(page, `${row("c2c_bob")} [data-testid="conversation-delete"]`);
+      await waitSel(page, row("c2c_bob"), { state: "detached", timeout: T });
       await page.waitForFunction(
-        () => document.querySelector('[data-testid="last-deleted"]')?.textContent.includes("c2c_bob"));
-      assert.equal(await row("c2c_carol").count(), 1, "the other conversation stays");
-      assert.equal(await page.locator('[data-testid="error"]').count(), 0);
+        () => document.querySelector('[data-testid="last-deleted"]')?.textContent.includes("c2c_bob"), null, { timeout: T });
+      assert.equal(await count(page, row("c2c_carol")), 1, "the other conversation stays");
+      assert.equal(await count(page, '[data-testid="error"]'), 0);
       // Deleted on the server too.
       const list = await api(chat.url, "alice", "GET", "/v1/conversations?count=100");
       const ids = JSON.stringify(list);
@@ -168,11 +166,12 @@ for (const name of ["react", "vue"]) {
 
     step("a new message brings the conversation back (onNewConversation)", async () => {
       await api(chat.url, "bob", "POST", "/v1/messages", { conversationID: "c2c_alice", text: "back again" });
-      await row("c2c_bob").waitFor();
-      assert.match(await row("c2c_bob").textContent(), /back again/);
+      await waitSel(page, row("c2c_bob"), { timeout: T });
+      assert.match(await text(page, row("c2c_bob")), /back again/);
     });
 
-    step("had no uncaught page errors", () => {
+    step("had no uncaught page errors", async () => {
+      await page?.evaluate("1"); // collects late errors (WebDriver)
       assert.deepEqual(pageErrors, []);
     });
   });

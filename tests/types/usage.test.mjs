@@ -2,8 +2,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-import { ROOT } from "./harness.mjs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 test("tests/types/usage.ts type-checks against pkg/index.d.ts with tsc --noEmit --strict", () => {
   const tsc = join(ROOT, "tests/node_modules/.bin/tsc");
