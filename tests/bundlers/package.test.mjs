@@ -40,3 +40,8 @@ test("the tarball ships LICENSE, README.md and the framework glue", () => {
     assert.ok(files.includes(`package/${f}`), `package/${f} missing from ${tarball}:\n${r.stdout}`);
   }
 });
+
+test("the react and vue typings type-check an app's use with tsc --strict (and refuse wrong use)", () => {
+  const r = run(bin("tsc"), ["--noEmit", "-p", join(HERE, "types")]);
+  assert.equal(r.status, 0, `tsc failed:\n${r.stdout}\n${r.stderr}`);
+});

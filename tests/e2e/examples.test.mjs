@@ -125,6 +125,8 @@ for (const name of ["react", "vue"]) {
         throw e;
       }
     });
+    const unread = (n) => page.waitForFunction(
+      (want) => document.querySelector('[data-testid="total-unread"]')?.textContent === want, n);
     const row = (id) => page.locator(`[data-testid="conversation-row"][data-conversation-id="${id}"]`);
 
     step("seeds two conversations for alice", async () => {
@@ -151,6 +153,7 @@ for (const name of ["react", "vue"]) {
       assert.deepEqual(ids, ["c2c_carol", "c2c_bob"], "newest first");
       assert.match(await row("c2c_bob").textContent(), /hi from bob/);
       assert.match(await page.textContent('[data-testid="last-deleted"]'), /none/);
+      await unread("2");
     });
 
     step("delete removes the row and shows the onConversationDeleted IDs", async () => {
@@ -159,6 +162,7 @@ for (const name of ["react", "vue"]) {
       await page.waitForFunction(
         () => document.querySelector('[data-testid="last-deleted"]')?.textContent.includes("c2c_bob"));
       assert.equal(await row("c2c_carol").count(), 1, "the other conversation stays");
+      await unread("1"); // useTotalUnreadMessageCount follows onTotalUnreadMessageCountChanged
       assert.equal(await page.locator('[data-testid="error"]').count(), 0);
       // Deleted on the server too.
       const list = await api(chat.url, "alice", "GET", "/v1/conversations?count=100");
@@ -170,6 +174,7 @@ for (const name of ["react", "vue"]) {
       await api(chat.url, "bob", "POST", "/v1/messages", { conversationID: "c2c_alice", text: "back again" });
       await row("c2c_bob").waitFor();
       assert.match(await row("c2c_bob").textContent(), /back again/);
+      await unread("2");
     });
 
     step("had no uncaught page errors", () => {
