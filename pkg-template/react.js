@@ -16,10 +16,10 @@ export function useChatSDK(options) {
   userSig.current = options.userSig;
 
   useEffect(() => {
+    setState((s) => (s.sdk || s.error ? { sdk: null, error: null } : s));
     if (!userID) return undefined;
     let cancelled = false;
     let created = null;
-    setState({ sdk: null, error: null });
     (async () => {
       await init();
       const sig = typeof userSig.current === "function" ? await userSig.current(userID) : userSig.current;

@@ -24,7 +24,7 @@ export async function smoke(sdk, { serverURL, storage, initInput } = {}) {
   await chat.getMessageManager().sendTextMessage("c2c_bob", "hello from a bundler test");
   const before = (await conversations.getConversationList(0, 10)).conversationList.map((c) => c.conversationID);
   await conversations.deleteConversation("c2c_bob");
-  const after = (await conversations.getConversationList(0, 10)).conversationList.length;
+  const after = (await conversations.getConversationList(0, 10)).conversationList.map((c) => [c.conversationID, c.lastMessage?.seq, c.unreadCount]);
   let badArgument = null;
   try {
     await conversations.deleteConversation("not an id");
