@@ -45,3 +45,19 @@ test("the react and vue typings type-check an app's use with tsc --strict (and r
   const r = run(bin("tsc"), ["--noEmit", "-p", join(HERE, "types")]);
   assert.equal(r.status, 0, `tsc failed:\n${r.stdout}\n${r.stderr}`);
 });
+
+test("docs/api.md names every export, method, option, event and error code of the typings", async () => {
+  const { readFileSync } = await import("node:fs");
+  const doc = readFileSync(join(ROOT, "docs/api.md"), "utf8");
+  const names = new Set();
+  for (const file of ["index.d.ts", "react.d.ts", "vue.d.ts"]) {
+    const dts = readFileSync(join(ROOT, "pkg-template", file), "utf8").replace(/\/\*\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    for (const [, name] of dts.matchAll(/^\s*(?:export\s+)?(?:declare\s+)?(?:class|interface|function|const)\s+(\w+)/gm)) names.add(name);
+    for (const [, name] of dts.matchAll(/^\s+(?:static\s+)?(\w+)\??[(:]/gm)) names.add(name);
+  }
+  for (const internal of ["UseChatSDKResult", "UseConversationsResult", "UseChatSDKOptions", "ChatOptions",
+    "AdvancedMsgListener", "constructor", "input"]) names.delete(internal);
+  assert.ok(names.size > 50, `parsed only ${names.size} names`);
+  const missing = [...names].filter((n) => !doc.includes(n));
+  assert.deepEqual(missing, [], "named in the typings but not in docs/api.md");
+});
