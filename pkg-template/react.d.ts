@@ -1,4 +1,4 @@
-// Typings of `chat-sdk-wasm/react` (react.js). Reference: docs/api.md, "React hooks".
+// Typings of `chat-sdk-wasm/react` (react.js). Reference: https://github.com/chat-sdk-wasm/chat-sdk/blob/main/docs/api.md (React hooks).
 import type { ChatOptions, ChatSDK, Conversation } from "./index.js";
 
 export interface UseChatSDKOptions extends ChatOptions {

@@ -1,4 +1,4 @@
-// Typings of `chat-sdk-wasm/vue` (vue.js). Reference: docs/api.md, "Vue composables".
+// Typings of `chat-sdk-wasm/vue` (vue.js). Reference: https://github.com/chat-sdk-wasm/chat-sdk/blob/main/docs/api.md (Vue composables).
 import type { MaybeRefOrGetter, Ref, ShallowRef } from "vue";
 import type { ChatOptions, ChatSDK, Conversation } from "./index.js";
 
