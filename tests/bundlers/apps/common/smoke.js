@@ -1,7 +1,7 @@
 // The scenario every bundler app runs against a chat-server started with --dev: the SDK module
 // (`sdk`, as the app imported it) must initialise, log in, send, delete with an event, and refuse
 // a bad argument with a ChatError. Returns a plain summary the test compares.
-export async function smoke(sdk, { serverURL, storage, initInput } = {}) {
+export async function smoke(sdk, { serverURL, storage, initInput, waitForPush = true } = {}) {
   const { default: init, ChatSDK, ChatError } = sdk;
   // The chat-server: `?server=` when the app is served elsewhere (a dev server), else this origin.
   const base = serverURL ?? new URLSearchParams(location.search).get("server") ?? location.origin;
@@ -20,7 +20,18 @@ export async function smoke(sdk, { serverURL, storage, initInput } = {}) {
   const conversations = chat.getConversationManager();
   const deleted = [];
   conversations.addConversationListener({ onConversationDeleted: (ids) => deleted.push(...ids) });
+  // The push connection syncs once it opens. This scenario is about loading the package, so it
+  // starts after that sync instead of racing it (races are the core's tests' business).
+  let connected = false;
+  const pushSynced = new Promise((resolve) => {
+    chat.addSDKListener({ onConnectSuccess: () => { connected = true; } });
+    conversations.addConversationListener({
+      onSyncServerFinish: () => connected && resolve(),
+      onSyncServerFailed: () => connected && resolve(),
+    });
+  });
   await chat.login(userID, userSig);
+  if (waitForPush) await Promise.race([pushSynced, new Promise((r) => setTimeout(r, 10_000))]);
   await chat.getMessageManager().sendTextMessage("c2c_bob", "hello from a bundler test");
   const before = (await conversations.getConversationList(0, 10)).conversationList.map((c) => c.conversationID);
   await conversations.deleteConversation("c2c_bob");
