@@ -1,4 +1,4 @@
-// Typings of the public contract (shared/spec/api.md).
+// Typings of the public API; reference: docs/api.md (https://github.com/chat-sdk-wasm/chat-sdk/blob/main/docs/api.md).
 
 export default function init(
   input?: string | URL | Request | Response | BufferSource | WebAssembly.Module | Promise<Response>,

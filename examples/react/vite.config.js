@@ -3,10 +3,12 @@ import react from "@vitejs/plugin-react";
 
 export default defineConfig({
   plugins: [react()],
-  // The SDK's glue loads its wasm with `new URL("chat_sdk_bg.wasm", import.meta.url)`; dev-server
-  // pre-bundling would move the glue away from the .wasm file, so serve the package unbundled.
+  // Needed on Vite <= 6, harmless on Vite 8: dev-server pre-bundling would move the SDK's glue
+  // away from its .wasm file (see docs/bundlers.md).
   optimizeDeps: { exclude: ["chat-sdk-wasm"] },
-  // Only because this example links the package from ../../pkg (outside this folder): let the dev
-  // server read it. Not needed when chat-sdk-wasm is installed from the registry.
+  // The rest is only because this example links the package from ../../pkg (a symlink outside
+  // this folder); an app that installs the tarball or the registry package needs neither.
+  // chat-sdk-wasm/react imports react: resolve it from this app, not from next to ../../pkg.
+  resolve: { dedupe: ["react", "react-dom"] },
   server: { fs: { allow: [searchForWorkspaceRoot(process.cwd()), "../../pkg"] } },
 });

@@ -126,6 +126,8 @@ for (const name of ["react", "vue"]) {
       }
     });
     const row = (id) => `[data-testid="conversation-row"][data-conversation-id="${id}"]`;
+    const unread = (n) => page.waitForFunction(
+      (want) => document.querySelector('[data-testid="total-unread"]')?.textContent === want, n, { timeout: T });
 
     step("seeds two conversations for alice", async () => {
       const { sdkAppID } = await fetch(`${chat.url}/v1/info`).then((r) => r.json());
@@ -149,6 +151,7 @@ for (const name of ["react", "vue"]) {
       assert.deepEqual(ids, ["c2c_carol", "c2c_bob"], "newest first");
       assert.match(await text(page, row("c2c_bob")), /hi from bob/);
       assert.match(await text(page, '[data-testid="last-deleted"]'), /none/);
+      await unread("2");
     });
 
     step("delete removes the row and shows the onConversationDeleted IDs", async () => {
@@ -157,6 +160,7 @@ for (const name of ["react", "vue"]) {
       await page.waitForFunction(
         () => document.querySelector('[data-testid="last-deleted"]')?.textContent.includes("c2c_bob"), null, { timeout: T });
       assert.equal(await count(page, row("c2c_carol")), 1, "the other conversation stays");
+      await unread("1"); // useTotalUnreadMessageCount follows onTotalUnreadMessageCountChanged
       assert.equal(await count(page, '[data-testid="error"]'), 0);
       // Deleted on the server too.
       const list = await api(chat.url, "alice", "GET", "/v1/conversations?count=100");
@@ -168,6 +172,7 @@ for (const name of ["react", "vue"]) {
       await api(chat.url, "bob", "POST", "/v1/messages", { conversationID: "c2c_alice", text: "back again" });
       await waitSel(page, row("c2c_bob"), { timeout: T });
       assert.match(await text(page, row("c2c_bob")), /back again/);
+      await unread("2");
     });
 
     step("had no uncaught page errors", async () => {

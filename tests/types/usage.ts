@@ -1,4 +1,4 @@
-// Uses the whole public contract (shared/spec/api.md) against pkg/index.d.ts. Compiled with
+// Uses the whole public contract (docs/api.md) against pkg/index.d.ts. Compiled with
 // `tsc --noEmit --strict -p tests/types`; the @ts-expect-error lines check that wrong use is refused.
 import init, {
   ChatSDK, ChatError, ErrorCode,

@@ -1,16 +1,25 @@
 import { useState } from "react";
-import { useChatSDK } from "./useChatSDK.js";
-import { useConversations } from "./useConversations.js";
+import { useChatSDK, useConversations, useTotalUnreadMessageCount } from "chat-sdk-wasm/react";
 
 const params = new URLSearchParams(location.search);
 const userID = params.get("user");
-const serverURL = params.get("server") ?? "http://127.0.0.1:8080";
+const serverURL = (params.get("server") ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+const sdkAppID = Number(params.get("app") ?? 1400000001);
+
+// The userSig comes from the chat-server's dev route (server started with --dev); in production,
+// get it from your own backend instead.
+async function devUserSig(id) {
+  const res = await fetch(`${serverURL}/dev/usersig?userID=${encodeURIComponent(id)}`);
+  if (!res.ok) throw new Error(`GET /dev/usersig: HTTP ${res.status}`);
+  return (await res.json()).userSig;
+}
 
 export default function App() {
-  const { sdk, error: loginError } = useChatSDK(serverURL, userID);
+  const { sdk, error: loginError } = useChatSDK({ sdkAppID, serverURL, userID, userSig: devUserSig });
   const { conversations, lastDeleted, error: listError, deleteConversation } = useConversations(sdk);
+  const totalUnread = useTotalUnreadMessageCount(sdk);
   const [deleteError, setDeleteError] = useState(null);
-  const error = loginError ?? listError ?? deleteError;
+  const error = (userID ? null : new Error("Add ?user=<userID> to the URL")) ?? loginError ?? listError ?? deleteError;
 
   const remove = (id) => {
     setDeleteError(null);
@@ -26,6 +35,7 @@ export default function App() {
         </p>
       )}
       {!sdk && !error && <p>Logging in…</p>}
+      <p>Unread: <span data-testid="total-unread">{totalUnread}</span></p>
       <ul data-testid="conversation-list">
         {conversations.map((c) => (
           <li key={c.conversationID} data-testid="conversation-row" data-conversation-id={c.conversationID}>
