@@ -616,4 +616,37 @@ mod tests {
         let ev = reset(&mut s, &[], 5, mark);
         assert_eq!(ev[0], Event::ConversationDeleted(vec!["c2c_a".into()]));
     }
+
+    #[test]
+    fn each_conversation_is_judged_by_the_page_that_covers_it() {
+        let mut s = LocalState::default();
+        apply_seq(&mut s, &updated("c2c_a", 1, 0, 1), 1);
+        apply_seq(&mut s, &updated("c2c_x", 2, 0, 1), 3);
+        apply_seq(&mut s, &updated("c2c_y", 3, 0, 1), 6);
+        // Page 1 (IDs up to c2c_b) was read at seq 2, page 2 (the rest) at seq 5.
+        let pages = [
+            ResetPage {
+                cursor: 2,
+                conversations: vec![conversation("c2c_a", 1, 0, 1)],
+                upto_id: Some("c2c_b".into()),
+            },
+            ResetPage {
+                cursor: 5,
+                conversations: vec![],
+                upto_id: None,
+            },
+        ];
+        let mut fx = Effects::new(&s);
+        s.reset(&pages, s.sync_mark(), &mut fx);
+        let ev = fx.events(&s, IdStyle::Native);
+        // c2c_x (seq 3) is older than page 2, which lacks it: deleted. c2c_y (seq 6) is newer.
+        assert_eq!(ev, vec![Event::ConversationDeleted(vec!["c2c_x".into()])]);
+        let ids: Vec<_> = s
+            .page(0, 10, IdStyle::Native)
+            .conversation_list
+            .into_iter()
+            .map(|c| c.conversation_id)
+            .collect();
+        assert_eq!(ids, vec!["c2c_y", "c2c_a"]);
+    }
 }
