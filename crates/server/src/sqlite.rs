@@ -830,7 +830,7 @@ impl Storage for SqliteStorage {
             )
             .map_err(sql_failed)?;
             let (removed, added) = rules::membership_change(&group_members(tx, &group)?, &members);
-            let thread = rules::thread_key("", &ConversationId::Group(group.clone()));
+            let thread = rules::group_thread_key(&group);
             let last = to_sql_int(last_seq(tx, &thread)?);
             for m in &removed {
                 tx.execute(
