@@ -5,14 +5,15 @@
 //! transaction's `complete`/`abort`", which needs no per-request futures, and it adds no crate
 //! (web-sys and js-sys are already linked) to a bundle with an 80 KB gzip budget.
 //!
-//! Values are the model's JSON shapes (`serde_json` → `JSON.parse`, one parse per list), stored as
-//! plain objects; u64 fields are JS numbers, exact below 2^53.
+//! Values are the model's JSON shapes, stored as plain objects (converted directly by
+//! `serde-wasm-bindgen`, no JSON text in between); u64 fields are JS numbers, exact below 2^53.
 
+use crate::convert::{error_text, from_object, to_object};
 use async_trait::async_trait;
 use chat_core::error::{ChatError, Result};
 use chat_core::model::{Conversation, Message, Tombstone};
 use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
-use js_sys::{Array, Function, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
@@ -98,23 +99,21 @@ async fn finish(tx: &IdbTransaction, done: JsFuture, what: &str) -> Result<()> {
     }
 }
 
-fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    JSON::parse(&text)
-}
-
-/// A list as a JS array (one `JSON.parse`), or `undefined` when empty.
+/// A list as a JS array of plain objects, or `undefined` when empty.
 fn encode<T: Serialize>(values: &[T]) -> Result<JsValue> {
     if values.is_empty() {
         return Ok(JsValue::UNDEFINED);
     }
-    to_js(values).map_err(|e| db_err("apply: encode", &e))
+    to_object(values).map_err(|e| db_err("apply: encode", &e.into()))
 }
 
-fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T> {
-    let text: String = JSON::stringify(value).map_err(|e| db_err(what, &e))?.into();
-    serde_json::from_str(&text)
-        .map_err(|e| ChatError::database(format!("{what}: stored record unreadable: {e}")))
+fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T> {
+    from_object(value).map_err(|e| {
+        ChatError::database(format!(
+            "{what}: stored record unreadable: {}",
+            error_text(e)
+        ))
+    })
 }
 
 /// A Rust handler installed on a request; dropping it (also when the future awaiting the request
@@ -323,8 +322,8 @@ impl Store for IdbStore {
         finish(&tx, done, "load").await?;
         let result = |r: &IdbRequest| r.result().map_err(|e| db_err("load", &e));
         Ok(Snapshot {
-            conversations: from_js::<Vec<Conversation>>(&result(&conversations)?, "load")?,
-            tombstones: from_js::<Vec<Tombstone>>(&result(&tombstones)?, "load")?,
+            conversations: from_js::<Vec<Conversation>>(result(&conversations)?, "load")?,
+            tombstones: from_js::<Vec<Tombstone>>(result(&tombstones)?, "load")?,
             cursor: result(&cursor)?.as_f64().map_or(0, |c| c as u64),
         })
     }
@@ -421,7 +420,7 @@ impl Store for IdbStore {
         let finished = finish(&tx, done, "messages").await;
         drop(on_success);
         finished?;
-        from_js(&out, "messages")
+        from_js(out.into(), "messages")
     }
 
     async fn close(&self) {

@@ -106,7 +106,7 @@ async fn run(
                     let mut burst: Vec<ChangeEnvelope> = Vec::new();
                     let mut next = Some(SocketEvent::Text(text));
                     while let Some(SocketEvent::Text(text)) = next {
-                        if let Ok(envelope) = serde_json::from_str(&text) {
+                        if let Some(envelope) = crate::convert::from_json(&text) {
                             burst.push(envelope);
                         }
                         next = if burst.len() < MAX_BURST {

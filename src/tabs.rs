@@ -2,6 +2,7 @@
 //! the others apply them through the same merge rules as server pushes, so each fires its events
 //! exactly once whichever arrives first.
 
+use crate::convert::{from_json, to_json};
 use chat_core::wire::Change;
 use chat_core::Engine;
 use wasm_bindgen::prelude::*;
@@ -20,7 +21,7 @@ impl TabChannel {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            if let Ok(changes) = serde_json::from_str::<Vec<Change>>(&text) {
+            if let Some(changes) = from_json::<Vec<Change>>(&text) {
                 let engine = engine.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     engine.on_tab_changes(changes).await;
@@ -35,7 +36,7 @@ impl TabChannel {
     }
 
     pub fn post(&self, changes: &[Change]) {
-        if let Ok(text) = serde_json::to_string(changes) {
+        if let Some(text) = to_json(changes) {
             let _ = self.channel.post_message(&JsValue::from_str(&text));
         }
     }
