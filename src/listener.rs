@@ -53,5 +53,10 @@ fn describe(thrown: &JsValue) -> String {
                 .dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.to_string()))
         })
-        .unwrap_or_else(|| format!("{thrown:?}"))
+        .unwrap_or_else(|| {
+            // undefined, a symbol, a function…: its type is all JSON and Error cannot tell.
+            let mut text = String::from("a thrown ");
+            text.push_str(&thrown.js_typeof().as_string().unwrap_or_default());
+            text
+        })
 }
