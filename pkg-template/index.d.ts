@@ -1,4 +1,4 @@
-// Typings of the public contract (shared/spec/api.md).
+// Typings of the public contract: names, shapes and error codes of the JavaScript surface.
 
 /**
  * Loads the wasm module. Optional: `ChatSDK.create` loads it itself. Call it to pass a custom URL,

@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ROOT, SDK_APP_ID, startServer, launchBrowser, withContext, getUserSig, sendAs, cleanup } from "./harness.mjs";
+import {
+  ROOT, SDK_APP_ID, startServer, launchBrowser, withContext, getUserSig, sendAs, createGroup, newClient, reloadClient,
+  waitFor, cleanup,
+} from "./harness.mjs";
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
@@ -107,4 +110,20 @@ test("in Node: ErrorCode before init, create rejects 6013 until init(bytes), the
   await assert.rejects(sdk.getConversationManager().getConversationList(0, 10),
     (e) => e instanceof chat.ChatError && e.code === chat.ErrorCode.SDK_NOT_LOGGED_IN);
   await sdk.destroy();
+});
+
+test("conversations read back from IndexedDB after a reload are identical (non-ASCII and astral text, C2C and group)", async () => {
+  await createGroup(server.url, "rt_team", "Grüße 👋 team", ["rt_alice", "rt_bob"]);
+  await sendAs(server.url, "rt_bob", "group_rt_team", "𝄞 clef, ü, \u0000 nul, \"quotes\"");
+  await sendAs(server.url, "rt_carol", "c2c_rt_alice", "😀😀 two emoji then text");
+  await withContext(browser, async (context) => {
+    const page = await newClient(context, server.url, "rt_alice");
+    const list = () => page.evaluate(async () => (await window.cm.getConversationList(0, 100)).conversationList);
+    await waitFor(page, "(await listIDs()).length === 2");
+    const before = await list();
+    await reloadClient(page, server.url, "rt_alice");
+    const after = await list();
+    assert.deepEqual(after, before);
+    assert.equal(before.find((c) => c.type === 2).lastMessage.text, "𝄞 clef, ü, \u0000 nul, \"quotes\"");
+  });
 });

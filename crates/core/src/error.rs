@@ -5,7 +5,7 @@ use std::fmt;
 
 macro_rules! error_codes {
     ($($name:ident = $num:literal, $js:literal;)*) => {
-        /// Every code a public call can fail with (see `shared/spec/api.md`, "Errors").
+        /// Every code a public call can fail with (the "Errors" table of the public contract).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum ErrorCode { $($name),* }
 
