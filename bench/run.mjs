@@ -32,6 +32,7 @@ const PROP_N = num("PROP_N", 200);
 const LOAD_SECONDS = num("LOAD_SECONDS", 10);
 const LOAD_USERS = num("LOAD_USERS", 50);
 const TMP = env.BENCH_TMP ?? "/tmp";
+const SIZE_BUDGET_KB = 64;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error("[bench]", ...a);
@@ -112,7 +113,17 @@ function sizes() {
   if (out.status !== 0) throw new Error(`sizes.mjs: ${out.stderr}`);
   const rows = [...out.stdout.matchAll(/^\| (\S+) \| (\d+) \| (\d+) \|$/gm)].map((m) => ({ file: m[1], raw: +m[2], gz: +m[3] }));
   const sum = (f) => rows.filter(f).reduce((a, r) => ({ raw: a.raw + r.raw, gz: a.gz + r.gz }), { raw: 0, gz: 0 });
-  return { table: out.stdout.trim(), rows, wasm: sum((r) => r.file.endsWith(".wasm")), js: sum((r) => r.file.endsWith(".js")) };
+  return { table: out.stdout.trim(), rows, wasm: sum((r) => r.file.endsWith(".wasm")), js: sum((r) => r.file.endsWith(".js")), twiggy: twiggyTop() };
+}
+
+/** `twiggy top` of the release wasm before wasm-bindgen and wasm-opt (it still has function
+ *  names), without its custom sections; undefined when twiggy is not installed. */
+function twiggyTop() {
+  const wasm = join(ROOT, "target/wasm32-unknown-unknown/release/chat_sdk.wasm");
+  const out = spawnSync("twiggy", ["top", "-n", "40", wasm], { encoding: "utf8" });
+  if (out.status !== 0) return undefined;
+  return out.stdout.split("\n").filter((l) => !/custom section|subsection/.test(l))
+    .map((l) => l.replace(/::h[0-9a-f]{16}\b/g, "").replace(/\[[0-9a-f]{16}\]/g, "")).join("\n").trim();
 }
 
 // ---------------------------------------------------------------- 2. local delete
@@ -299,30 +310,32 @@ function report(R) {
     const s = R.sizes, total = s.wasm.gz + s.js.gz;
     row("Size: wasm", `${s.wasm.gz} B gzip (${s.wasm.raw} B raw)`, "", "");
     row("Size: JS glue (all .js in pkg/)", `${s.js.gz} B gzip (${s.js.raw} B raw)`, "", "");
-    row("**Size: wasm + JS, gzip**", `**${kb(total)} KB** (${total} B)`, "≤ 80 KB", `${meets(total <= 80 * 1024)} (${(total / (80 * 1024) * 100).toFixed(0)} % of budget; CometChat 108 KB, @tencentcloud/chat 124 KB, ZEGOCLOUD 234 KB)`);
-    if (total > 80 * 1024) notes.push(`Size: ${kb(total - 80 * 1024)} KB over the budget. Profiled with twiggy: `
-      + "what is left is serde + serde_json (about 57 KB raw of the wasm: JSON parsing and printing for HTTP, "
-      + "IndexedDB values, tab messages and results), core formatting and allocation (about 75 KB), "
-      + "wasm-bindgen/js-sys glue (about 18 KB) and 30 KB of strings. Already removed: BTreeMaps, float "
-      + "formatting in messages, serde's buffering decoder (flat wire forms), per-method fetch and Promise "
-      + "state machines (157 KB → 127 KB). Next: replace serde_json with JSON.parse/stringify in JS and "
-      + "hand-written field access, or serde-wasm-bindgen, and trim error-message formatting.");
+    row("**Size: wasm + JS, gzip**", `**${kb(total)} KB** (${total} B)`, `≤ ${SIZE_BUDGET_KB} KB`, `${meets(total <= SIZE_BUDGET_KB * 1024)} (${(total / (SIZE_BUDGET_KB * 1024) * 100).toFixed(0)} % of budget; CometChat 108 KB, @tencentcloud/chat 124 KB, ZEGOCLOUD 234 KB)`);
+    if (total > SIZE_BUDGET_KB * 1024) notes.push(`Size: ${kb(total - SIZE_BUDGET_KB * 1024)} KB over the budget. `
+      + "Done: serde_json is out of the wasm (results, IndexedDB records, HTTP bodies, push frames and tab "
+      + "messages cross as JavaScript objects through serde-wasm-bindgen; JSON text is JavaScript's JSON's job), "
+      + "the ErrorCode table and ChatError are plain JS (127.2 KB → 117.3 KB, measured by this script; the conversations read at login cross packed by js/records.js, since field-by-field serde-wasm-bindgen made the cold start 4.9× the baseline). What is left (twiggy, before wasm-opt): "
+      + "core formatting, strings and float printing (~51 KB raw; the float printing, ~15 KB, comes back with "
+      + "serde's type-error messages inside serde-wasm-bindgen), the facade and core code "
+      + "(~78 KB), serde-wasm-bindgen's per-type visitors (~31 KB), alloc + hashbrown + dlmalloc (~40 KB), "
+      + "wasm-bindgen/js-sys glue (~19 KB). Next: field access through js-sys instead of serde for the five "
+      + "record types, format!-free errors in the engine, one HashMap instantiation.");
   }
   if (R.delete) {
     const d = R.delete, ratio = d.localMs / d.baselineMs;
     row(`Local delete: deleteConversationList of ${DELETE_CONVS} × ${DELETE_MSGS} msgs, clearMessage, SDK local part (median of ${d.rounds.length})`, `${f1(d.localMs)} ms`, "", "");
     row("Local delete: plain-JS IndexedDB baseline (one transaction)", `${f1(d.baselineMs)} ms`, "", "");
-    row("**Local delete: SDK / baseline**", `**${f2(ratio)}×**`, "≤ 1.5×", meets(ratio <= 1.5));
+    row("**Local delete: SDK / baseline**", `**${f2(ratio)}×**`, "≤ 1.2×", meets(ratio <= 1.2));
     row("Local delete: whole call incl. server (for context)", `${f1(d.totalMs)} ms (server round trip ${f1(d.serverMs)} ms)`, "", "");
-    if (ratio > 1.5) notes.push(`Local delete: ${f2(ratio)}× the baseline (target 1.5×); see "Hotspots".`);
+    if (ratio > 1.2) notes.push(`Local delete: ${f2(ratio)}× the baseline (target 1.2×).`);
   }
   if (R.cold) {
     const c = R.cold, ratio = c.totalMs / c.baselineMs;
     row(`Cold start: ${COLD_CONVS} cached conversations, create → login → first getConversationList(0, 100) (median of ${COLD_RELOADS} reloads)`, `${f1(c.totalMs)} ms`, "", "");
     row("Cold start: wasm init (`await init()`, reported separately)", `${f1(c.initMs)} ms`, "", "");
     row("Cold start: plain-JS baseline (open, getAll, sort, top 100)", `${f1(c.baselineMs)} ms`, "", "");
-    row("**Cold start: SDK / baseline**", `**${f2(ratio)}×**`, "≤ 2×", meets(ratio <= 2));
-    if (ratio > 2) notes.push(`Cold start: ${f2(ratio)}× the baseline (target 2×); see "Hotspots".`);
+    row("**Cold start: SDK / baseline**", `**${f2(ratio)}×**`, "≤ 1.3×", meets(ratio <= 1.3));
+    if (ratio > 1.3) notes.push(`Cold start: ${f2(ratio)}× the baseline (target 1.3×); see the timeline below.`);
   }
   if (R.propagation) {
     const p = R.propagation;
@@ -342,7 +355,8 @@ function report(R) {
   }
   if (R.cold) {
     const c = R.cold;
-    row(`Memory: wasm linear memory after loading ${COLD_CONVS} conversations`, `${(c.memAfter / 1048576).toFixed(1)} MiB (${c.memAfter} B; ${(c.memBefore / 1048576).toFixed(1)} MiB before login)`, "", "");
+    row(`Memory: wasm linear memory after loading ${COLD_CONVS} conversations`, `${(c.memAfter / 1048576).toFixed(1)} MiB (${c.memAfter} B; ${(c.memBefore / 1048576).toFixed(1)} MiB before login)`, "≤ 6 MiB", meets(c.memAfter <= 6 * 1048576));
+    if (c.memAfter > 6 * 1048576) notes.push(`Memory: ${(c.memAfter / 1048576).toFixed(1)} MiB after loading (target 6 MiB).`);
   }
   for (const [name, err] of Object.entries(R.failed ?? {})) {
     row(name, `failed: ${String(err).slice(0, 200).replace(/\|/g, "/")}`, "", "❌");
@@ -352,6 +366,10 @@ function report(R) {
   if (notes.length) { lines.push("## Missed targets", "", ...notes.map((n) => `- ${n}`), ""); }
   lines.push("## Details", "");
   if (R.sizes) lines.push("### Package files", "", R.sizes.table, "");
+  if (R.sizes && R.sizes.twiggy) {
+    lines.push("### What is left in the wasm (`twiggy top`, release build before wasm-bindgen and wasm-opt; custom sections left out, percentages are of the whole file with them)", "",
+      "```", R.sizes.twiggy, "```", "");
+  }
   if (R.delete) {
     const d = R.delete;
     lines.push("### Local delete, per round (ms)", "",
@@ -364,7 +382,7 @@ function report(R) {
     lines.push("### Cold start timeline (median ms)", "",
       "| create | POST /v1/login | open + load store (until the sync request) | GET /v1/changes | sync applied → login resolves | getConversationList | total |", "|---:|---:|---:|---:|---:|---:|---:|",
       `| ${f1(c.parts.createMs)} | ${f1(c.parts.loginHttpMs)} | ${f1(c.parts.storeLoadMs)} | ${f1(c.parts.syncHttpMs)} | ${f1(c.parts.afterSyncMs)} | ${f1(c.parts.listMs)} | ${f1(c.totalMs)} |`, "",
-      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms, JSON.stringify ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON), JSON.parse ${f1(c.pieces.parseMs)} ms.`, "");
+      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: serde-wasm-bindgen reads the objects).`, "");
   }
   if (R.propagation) {
     const p = R.propagation;

@@ -1,14 +1,21 @@
 // Typings of the public API; reference: docs/api.md (https://github.com/chat-sdk-wasm/chat-sdk/blob/main/docs/api.md).
 
+/**
+ * Loads the wasm module. Optional: `ChatSDK.create` loads it itself. Call it to pass a custom URL,
+ * or the bytes of `chat_sdk_bg.wasm` where `fetch` cannot load files (Node). Loads once: later
+ * calls return the first load (a failed load may be retried).
+ */
 export default function init(
   input?: string | URL | Request | Response | BufferSource | WebAssembly.Module | Promise<Response>,
 ): Promise<unknown>;
 
+/** Every rejection of the SDK. Plain JavaScript: usable before the wasm is loaded. */
 export class ChatError extends Error {
   readonly code: number;
   constructor(code: number, message: string);
 }
 
+/** Names of the error codes. Plain JavaScript: usable before the wasm is loaded. */
 export declare const ErrorCode: Readonly<{
   CONVERSATION_NOT_FOUND: 2500;
   SDK_NOT_INITIALIZED: 6013;
@@ -107,6 +114,7 @@ export class ConversationManager {
   ): Promise<ConversationOperationResult[]>;
   addConversationListener(listener: ConversationListener): void;
   removeConversationListener(listener: ConversationListener): void;
+  /** A no-op: the manager belongs to its ChatSDK, and the garbage collector releases both. */
   free(): void;
 }
 
@@ -118,20 +126,32 @@ export class MessageManager {
   getHistoryMessageList(conversationID: string, count: number, lastMsgID?: string): Promise<Message[]>;
   addAdvancedMsgListener(listener: AdvancedMsgListener): void;
   removeAdvancedMsgListener(listener: AdvancedMsgListener): void;
+  /** A no-op: the manager belongs to its ChatSDK, and the garbage collector releases both. */
   free(): void;
 }
 
 export class ChatSDK {
   private constructor();
+  /**
+   * Validates the options and makes an SDK (storage opens at login). Loads the wasm first if
+   * `init` was not called; rejects with a ChatError (6013) if it cannot be loaded.
+   */
   static create(options: ChatOptions): Promise<ChatSDK>;
   login(userID: string, userSig: string): Promise<void>;
   logout(): Promise<void>;
   getLoginUser(): string | null;
+  /** The same object on every call. */
   getConversationManager(): ConversationManager;
+  /** The same object on every call. */
   getMessageManager(): MessageManager;
   addSDKListener(listener: SDKListener): void;
   removeSDKListener(listener: SDKListener): void;
-  /** Closes connections, channels and the database. */
+  /** Closes connections, channels and the database; later calls reject with 6013. */
   destroy(): Promise<void>;
+  /**
+   * Optional (the garbage collector does it): releases this handle's wasm memory now. It does
+   * not stop the SDK (call `destroy()` first for that) and never removes listeners; the handle is
+   * unusable afterwards, while its managers keep working.
+   */
   free(): void;
 }

@@ -1,15 +1,42 @@
-// Package entry: the wasm-bindgen glue plus ChatError and ErrorCode.
-import initWasm, * as glue from "./chat_sdk.js";
+// Package entry: the wasm-bindgen glue, loaded on first use. `ErrorCode` and `ChatError` are plain
+// JavaScript (the table is generated at build time from the core's), so they work before any init.
+import initWasm, { ChatSDK, ConversationManager, MessageManager } from "./chat_sdk.js";
+import { ChatError } from "__CHAT_ERROR_SNIPPET__";
 
-export { ChatSDK, ConversationManager, MessageManager } from "./chat_sdk.js";
-export { ChatError } from "__CHAT_ERROR_SNIPPET__";
+export { ChatSDK, ConversationManager, MessageManager, ChatError };
 
-/** Names of the error codes (filled in by `init`). */
-export let ErrorCode;
+/** Names of the error codes. */
+export const ErrorCode = Object.freeze(__ERROR_CODES__);
 
-/** Loads the wasm module; `input` is a URL, a Response, bytes or a compiled module (optional). */
-export default async function init(input) {
-  const exports = await initWasm(input === undefined ? undefined : { module_or_path: input });
-  ErrorCode = glue.errorCodes();
-  return exports;
+let loading;
+
+/**
+ * Loads the wasm module (once: later calls share the first load; a failed load may be retried).
+ * `input` is a URL, a Response, bytes or a compiled module; optional in browsers and bundlers.
+ */
+export default function init(input) {
+  if (!loading) {
+    loading = initWasm(input === undefined ? undefined : { module_or_path: input });
+    loading.catch(() => { loading = undefined; });
+  }
+  return loading;
+}
+
+// ChatSDK.create loads the wasm itself; a load failure is a ChatError like any other.
+const createInWasm = ChatSDK.create;
+ChatSDK.create = async function create(options) {
+  try {
+    await init();
+  } catch (e) {
+    throw new ChatError(ErrorCode.SDK_NOT_INITIALIZED,
+      `cannot load the SDK's wasm module (${(e && e.message) || e}): call init(urlOrBytes) first`);
+  }
+  return createInWasm.call(ChatSDK, options);
+};
+
+// A manager is one object per ChatSDK (getConversationManager() returns it every time), so
+// freeing it would break every other holder: its free() is a no-op. The garbage collector
+// releases it with its ChatSDK.
+for (const Manager of [ConversationManager, MessageManager]) {
+  Manager.prototype.free = function free() {};
 }

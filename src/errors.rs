@@ -1,6 +1,8 @@
-//! `ChatError` (a real `Error` subclass from js/chat-error.js) and the `ErrorCode` table.
+//! `ChatError` values for JavaScript: instances of the real `Error` subclass in js/chat-error.js
+//! (the package entry re-exports that class, and builds `ErrorCode` at build time, so neither
+//! needs the wasm).
 
-use chat_core::{ChatError, ErrorCode};
+use chat_core::ChatError;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/chat-error.js")]
@@ -9,27 +11,9 @@ extern "C" {
     type JsChatError;
     #[wasm_bindgen(constructor, js_class = "ChatError")]
     fn new(code: u32, message: &str) -> JsChatError;
-    #[wasm_bindgen(js_name = chatErrorClass)]
-    fn chat_error_class_js() -> JsValue;
 }
 
 /// The JavaScript value a failed call rejects (or throws) with.
-pub fn to_js(error: ChatError) -> JsValue {
+pub fn to_js_error(error: ChatError) -> JsValue {
     JsChatError::new(error.code, &error.message).into()
-}
-
-/// The `ChatError` class (re-exported by the package entry).
-#[wasm_bindgen(js_name = chatErrorClass)]
-pub fn chat_error_class() -> JsValue {
-    chat_error_class_js()
-}
-
-/// `ErrorCode`: a frozen object of names to numbers, built from the core's one table.
-#[wasm_bindgen(js_name = errorCodes)]
-pub fn error_codes() -> JsValue {
-    let obj = js_sys::Object::new();
-    for code in ErrorCode::ALL {
-        let _ = js_sys::Reflect::set(&obj, &code.name().into(), &code.code().into());
-    }
-    js_sys::Object::freeze(&obj).into()
 }

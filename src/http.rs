@@ -2,6 +2,7 @@
 //! 9508, no answer in time → 9520, 5xx or an unreadable reply → 9530, other errors as the server
 //! coded them.
 
+use crate::convert::{error_text, from_object, to_json};
 use chat_core::error::{quote, ChatError, ErrorCode, Result};
 use chat_core::model::Conversation;
 use chat_core::transport::Transport;
@@ -10,6 +11,7 @@ use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use wasm_bindgen::JsValue;
 
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
 
@@ -43,7 +45,7 @@ impl HttpTransport {
             ticket: String,
         }
         let path = "/v1/ws-ticket";
-        let Ticket { ticket } = parse(path, &self.call(true, path, None, None).await?)?;
+        let Ticket { ticket } = self.post(path, &EmptyBody {}).await?;
         let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
             format!("wss://{rest}")
         } else {
@@ -53,13 +55,7 @@ impl HttpTransport {
     }
 
     /// One request; not generic, so the fetch state machine exists once in the wasm.
-    async fn call(
-        &self,
-        post: bool,
-        path: &str,
-        body: Option<String>,
-        sig: Option<&str>,
-    ) -> Result<String> {
+    async fn call(&self, method: Method, path: &str, sig: Option<&str>) -> Result<JsValue> {
         let url = format!("{}{path}", self.base);
         let controller = web_sys::AbortController::new().ok();
         let timed_out = Rc::new(Cell::new(false));
@@ -73,22 +69,24 @@ impl HttpTransport {
             })
         };
         let stored = self.user_sig.borrow().clone();
-        let mut builder = if post {
-            Request::post(&url)
-        } else {
-            Request::get(&url)
+        let mut builder = match method {
+            Method::Get => Request::get(&url),
+            Method::Post(_) => Request::post(&url),
         };
         if let Some(sig) = sig.map(str::to_owned).or(stored) {
             builder = builder.header("Authorization", &format!("Bearer {sig}"));
         }
         let signal = controller.as_ref().map(|c| c.signal());
         builder = builder.abort_signal(signal.as_ref());
-        let sent = match body {
-            Some(b) => match builder.header("Content-Type", "application/json").body(b) {
+        let sent = match method {
+            Method::Post(body) => match builder
+                .header("Content-Type", "application/json")
+                .body(body)
+            {
                 Ok(request) => request.send().await,
                 Err(e) => Err(e),
             },
-            None => builder.send().await,
+            Method::Get => builder.send().await,
         };
         let received = match sent {
             Ok(response) => {
@@ -116,11 +114,12 @@ impl HttpTransport {
             }
             Ok(pair) => pair,
         };
+        let json = js_sys::JSON::parse(&text);
         if (200..300).contains(&status) {
-            return Ok(text);
+            return json.map_err(|_| unreadable(path, "not JSON"));
         }
-        match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) if status < 500 && body.code != 0 => Err(ChatError {
+        match json.ok().and_then(|v| from_object::<ErrorBody>(v).ok()) {
+            Some(body) if status < 500 && body.code != 0 => Err(ChatError {
                 code: body.code,
                 message: body.message,
             }),
@@ -132,7 +131,7 @@ impl HttpTransport {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        parse(path, &self.call(false, path, None, None).await?)
+        parse(path, self.call(Method::Get, path, None).await?)
     }
 
     async fn post<B: serde::Serialize, T: DeserializeOwned>(
@@ -140,29 +139,44 @@ impl HttpTransport {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let json = serde_json::to_string(body).map_err(|e| ChatError::invalid(e.to_string()))?;
-        parse(path, &self.call(true, path, Some(json), None).await?)
+        parse(
+            path,
+            self.call(Method::Post(json(body)?), path, None).await?,
+        )
     }
 }
 
-fn parse<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| {
-        ChatError::new(
-            ErrorCode::ServerError,
-            format!("unreadable reply from {}: {e}", quote(path)),
-        )
-    })
+/// `{}`: the body of a POST that needs none.
+#[derive(serde::Serialize)]
+struct EmptyBody {}
+
+/// The HTTP method, with the JSON body of a POST.
+enum Method {
+    Get,
+    Post(String),
+}
+
+fn json<B: serde::Serialize>(body: &B) -> Result<String> {
+    to_json(body).ok_or_else(|| ChatError::invalid("cannot encode the request body"))
+}
+
+fn unreadable(path: &str, why: &str) -> ChatError {
+    ChatError::new(
+        ErrorCode::ServerError,
+        format!("unreadable reply from {}: {why}", quote(path)),
+    )
+}
+
+fn parse<T: DeserializeOwned>(path: &str, value: JsValue) -> Result<T> {
+    from_object(value).map_err(|e| unreadable(path, &error_text(e)))
 }
 
 #[async_trait::async_trait(?Send)]
 impl Transport for HttpTransport {
     async fn login(&self, request: &LoginRequest, user_sig: &str) -> Result<LoginReply> {
-        let json = serde_json::to_string(request).map_err(|e| ChatError::invalid(e.to_string()))?;
         let path = "/v1/login";
-        let reply = parse(
-            path,
-            &self.call(true, path, Some(json), Some(user_sig)).await?,
-        )?;
+        let method = Method::Post(json(request)?);
+        let reply = parse(path, self.call(method, path, Some(user_sig)).await?)?;
         *self.user_sig.borrow_mut() = Some(user_sig.to_owned());
         Ok(reply)
     }

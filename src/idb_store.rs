@@ -5,14 +5,16 @@
 //! transaction's `complete`/`abort`", which needs no per-request futures, and it adds no crate
 //! (web-sys and js-sys are already linked) to a bundle with an 80 KB gzip budget.
 //!
-//! Values are the model's JSON shapes (`serde_json` → `JSON.parse`, one parse per list), stored as
-//! plain objects; u64 fields are JS numbers, exact below 2^53.
+//! Values are the model's JSON shapes, stored as plain objects (converted by `serde-wasm-bindgen`;
+//! the bulk read of conversations at login is packed by js/records.js); u64 fields are JS numbers,
+//! exact below 2^53.
 
+use crate::convert::{error_text, from_object, to_object};
 use async_trait::async_trait;
 use chat_core::error::{ChatError, Result};
 use chat_core::model::{Conversation, Message, Tombstone};
 use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
-use js_sys::{Array, Function, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 #[cfg(feature = "test-hooks")]
@@ -100,23 +102,90 @@ async fn finish(tx: &IdbTransaction, done: JsFuture, what: &str) -> Result<()> {
     }
 }
 
-fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    JSON::parse(&text)
-}
-
-/// A list as a JS array (one `JSON.parse`), or `undefined` when empty.
+/// A list as a JS array of plain objects, or `undefined` when empty.
 fn encode<T: Serialize>(values: &[T]) -> Result<JsValue> {
     if values.is_empty() {
         return Ok(JsValue::UNDEFINED);
     }
-    to_js(values).map_err(|e| db_err("apply: encode", &e))
+    to_object(values).map_err(|e| db_err("apply: encode", &e.into()))
 }
 
-fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T> {
-    let text: String = JSON::stringify(value).map_err(|e| db_err(what, &e))?.into();
-    serde_json::from_str(&text)
-        .map_err(|e| ChatError::database(format!("{what}: stored record unreadable: {e}")))
+#[wasm_bindgen(module = "/js/records.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = packConversations)]
+    fn pack_conversations(list: &JsValue) -> Array;
+}
+
+const STRINGS_PER_RECORD: usize = 8;
+const NUMBERS_PER_RECORD: usize = 6;
+
+/// The stored conversations, read from the three values `packConversations` makes of them.
+fn unpack_conversations(list: &JsValue) -> Result<Vec<Conversation>> {
+    let unreadable = || ChatError::database("load: stored conversation unreadable");
+    if !Array::is_array(list) {
+        return Err(unreadable());
+    }
+    let packed = pack_conversations(list);
+    let text = packed.get(0).as_string().unwrap_or_default();
+    let ends = js_sys::Uint32Array::new(&packed.get(1)).to_vec();
+    let numbers = js_sys::Float64Array::new(&packed.get(2)).to_vec();
+    // UTF-16 end offsets (JavaScript's) to byte offsets (Rust's).
+    let mut cuts = Vec::with_capacity(ends.len());
+    let mut pending = ends.iter().copied().peekable();
+    let mut units = 0u32;
+    for (byte, c) in text.char_indices() {
+        while pending.next_if_eq(&units).is_some() {
+            cuts.push(byte);
+        }
+        units += c.len_utf16() as u32;
+    }
+    cuts.extend(pending.map(|_| text.len()));
+    let mut start = 0;
+    let mut strings = cuts.into_iter().map(|end| {
+        let s = text.get(start..end).unwrap_or_default().to_owned();
+        start = end;
+        s
+    });
+    let mut out = Vec::with_capacity(numbers.len() / NUMBERS_PER_RECORD);
+    for n in numbers.chunks_exact(NUMBERS_PER_RECORD) {
+        let mut s: [String; STRINGS_PER_RECORD] = Default::default();
+        for slot in s.iter_mut() {
+            *slot = strings.next().ok_or_else(unreadable)?;
+        }
+        let [conversation_id, user_id, group_id, show_name, msg_id, message_conversation_id, sender, text] =
+            s;
+        let flags = n[3] as u32;
+        if flags & 8 != 0 {
+            return Err(unreadable());
+        }
+        out.push(Conversation {
+            conversation_id,
+            kind: n[0] as u8,
+            user_id: (flags & 1 != 0).then_some(user_id),
+            group_id: (flags & 2 != 0).then_some(group_id),
+            show_name,
+            unread_count: n[1] as u32,
+            last_message: (flags & 4 != 0).then(|| Message {
+                msg_id,
+                conversation_id: message_conversation_id,
+                sender,
+                text,
+                timestamp: n[4] as u64,
+                seq: n[5] as u64,
+            }),
+            order_key: n[2] as u64,
+        });
+    }
+    Ok(out)
+}
+
+fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T> {
+    from_object(value).map_err(|e| {
+        ChatError::database(format!(
+            "{what}: stored record unreadable: {}",
+            error_text(e)
+        ))
+    })
 }
 
 /// A Rust handler installed on a request; dropping it (also when the future awaiting the request
@@ -370,8 +439,8 @@ impl Store for IdbStore {
         finish(&tx, done, "load").await?;
         let result = |r: &IdbRequest| r.result().map_err(|e| db_err("load", &e));
         Ok(Snapshot {
-            conversations: from_js::<Vec<Conversation>>(&result(&conversations)?, "load")?,
-            tombstones: from_js::<Vec<Tombstone>>(&result(&tombstones)?, "load")?,
+            conversations: unpack_conversations(&result(&conversations)?)?,
+            tombstones: from_js::<Vec<Tombstone>>(result(&tombstones)?, "load")?,
             cursor: result(&cursor)?.as_f64().map_or(0, |c| c as u64),
         })
     }
@@ -468,7 +537,7 @@ impl Store for IdbStore {
         let finished = finish(&tx, done, "messages").await;
         drop(on_success);
         finished?;
-        from_js(&out, "messages")
+        from_js(out.into(), "messages")
     }
 
     async fn close(&self) {

@@ -1,18 +1,20 @@
 //! The browser SDK: a thin `#[wasm_bindgen]` facade over `chat-core`'s engine, plus the browser
 //! implementations of its traits (IndexedDB store, HTTP transport, WebSocket push, cross-tab sync).
-//! No conversation rule lives here.
+//! No conversation rule lives here. Module graph (no cycles): `sdk` → `managers` → `inner` →
+//! {`http`, `push`, `tabs`, `hooks` → `listener`} → `convert`/`errors`; `promise` → `errors`.
 
 mod convert;
 mod errors;
 mod hooks;
 mod http;
 pub mod idb_store;
+mod inner;
 mod listener;
 mod managers;
+mod promise;
 mod push;
 mod sdk;
 mod tabs;
 
-pub use errors::{chat_error_class, error_codes};
 pub use managers::{ConversationManager, MessageManager};
 pub use sdk::ChatSDK;

@@ -1,7 +1,8 @@
 //! `ConversationManager` and `MessageManager`: argument conversion and Promise plumbing only.
 
-use crate::convert::{arg, to_js};
-use crate::sdk::{promise, SdkInner};
+use crate::convert::{arg, to_js_value};
+use crate::inner::SdkInner;
+use crate::promise::promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -22,14 +23,14 @@ impl ConversationManager {
     pub fn get_conversation_list(&self, next_seq: JsValue, count: JsValue) -> js_sys::Promise {
         let (next_seq, count) = (arg(&next_seq), arg(&count));
         let engine = self.inner.engine.clone();
-        promise(async move { to_js(&engine.get_conversation_list(&next_seq, &count).await?) })
+        promise(async move { to_js_value(&engine.get_conversation_list(&next_seq, &count).await?) })
     }
 
     #[wasm_bindgen(js_name = getConversation)]
     pub fn get_conversation(&self, conversation_id: JsValue) -> js_sys::Promise {
         let id = arg(&conversation_id);
         let engine = self.inner.engine.clone();
-        promise(async move { to_js(&engine.get_conversation(&id).await?) })
+        promise(async move { to_js_value(&engine.get_conversation(&id).await?) })
     }
 
     #[wasm_bindgen(js_name = getTotalUnreadMessageCount)]
@@ -72,19 +73,19 @@ impl ConversationManager {
     ) -> js_sys::Promise {
         let (list, clear) = (arg(&conversation_id_list), arg(&clear_message));
         let engine = self.inner.engine.clone();
-        promise(async move { to_js(&engine.delete_conversation_list(&list, &clear).await?) })
+        promise(async move { to_js_value(&engine.delete_conversation_list(&list, &clear).await?) })
     }
 
     #[wasm_bindgen(js_name = addConversationListener)]
     pub fn add_conversation_listener(&self, listener: JsValue) -> Result<(), JsValue> {
         self.inner
-            .registry_call(&self.inner.hooks.dispatcher.conversation, listener, true)
+            .add_listener(&self.inner.hooks.dispatcher.conversation, listener)
     }
 
     #[wasm_bindgen(js_name = removeConversationListener)]
     pub fn remove_conversation_listener(&self, listener: JsValue) -> Result<(), JsValue> {
         self.inner
-            .registry_call(&self.inner.hooks.dispatcher.conversation, listener, false)
+            .remove_listener(&self.inner.hooks.dispatcher.conversation, listener)
     }
 }
 
@@ -105,7 +106,7 @@ impl MessageManager {
     pub fn send_text_message(&self, conversation_id: JsValue, text: JsValue) -> js_sys::Promise {
         let (id, text) = (arg(&conversation_id), arg(&text));
         let engine = self.inner.engine.clone();
-        promise(async move { to_js(&engine.send_text_message(&id, &text).await?) })
+        promise(async move { to_js_value(&engine.send_text_message(&id, &text).await?) })
     }
 
     #[wasm_bindgen(js_name = getHistoryMessageList)]
@@ -117,18 +118,20 @@ impl MessageManager {
     ) -> js_sys::Promise {
         let (id, count, last) = (arg(&conversation_id), arg(&count), arg(&last_msg_id));
         let engine = self.inner.engine.clone();
-        promise(async move { to_js(&engine.get_history_message_list(&id, &count, &last).await?) })
+        promise(
+            async move { to_js_value(&engine.get_history_message_list(&id, &count, &last).await?) },
+        )
     }
 
     #[wasm_bindgen(js_name = addAdvancedMsgListener)]
     pub fn add_advanced_msg_listener(&self, listener: JsValue) -> Result<(), JsValue> {
         self.inner
-            .registry_call(&self.inner.hooks.dispatcher.message, listener, true)
+            .add_listener(&self.inner.hooks.dispatcher.message, listener)
     }
 
     #[wasm_bindgen(js_name = removeAdvancedMsgListener)]
     pub fn remove_advanced_msg_listener(&self, listener: JsValue) -> Result<(), JsValue> {
         self.inner
-            .registry_call(&self.inner.hooks.dispatcher.message, listener, false)
+            .remove_listener(&self.inner.hooks.dispatcher.message, listener)
     }
 }

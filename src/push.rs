@@ -169,13 +169,14 @@ async fn session(
                 let mut burst: Vec<ChangeEnvelope> = Vec::new();
                 let mut next = Some(SocketEvent::Text(text));
                 while let Some(SocketEvent::Text(text)) = next {
-                    match serde_json::from_str(&text) {
-                        Ok(envelope) => burst.push(envelope),
+                    match crate::convert::from_json(&text) {
+                        Some(envelope) => burst.push(envelope),
                         // Nothing is lost (the next sync fetches the feed), but say so.
-                        Err(e) => hooks.log_error(&format!(
-                            "dropped an unreadable push frame ({e}): {}",
-                            text.chars().take(120).collect::<String>()
-                        )),
+                        None => {
+                            let mut line = String::from("dropped an unreadable push frame: ");
+                            line.extend(text.chars().take(120));
+                            hooks.log_error(&line);
+                        }
                     }
                     next = if burst.len() < MAX_BURST {
                         rx.try_recv().ok()

@@ -3,92 +3,26 @@
 //! an object detected", even from inside a listener).
 
 use crate::convert::{arg, field};
-use crate::errors;
 use crate::hooks::BrowserHooks;
 use crate::http::HttpTransport;
 use crate::idb_store::IdbOpener;
-use crate::listener::JsListener;
+use crate::inner::SdkInner;
 use crate::managers::{ConversationManager, MessageManager};
-use crate::push::Push;
-use crate::tabs::TabChannel;
+use crate::promise::promise;
 use chat_core::args::{self, StorageKind};
-use chat_core::listeners::Registry;
 use chat_core::memory_store::MemoryOpener;
 use chat_core::store::StoreOpener;
-use chat_core::{ChatError, Engine, EngineOptions};
+use chat_core::{Engine, EngineOptions};
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-pub(crate) struct SdkInner {
-    pub engine: Engine,
-    pub hooks: Rc<BrowserHooks>,
-    http: Rc<HttpTransport>,
-    push: RefCell<Option<Push>>,
-}
-
-impl SdkInner {
-    /// Starts push and cross-tab sync for the logged-in user (once).
-    fn connect(&self) {
-        let Some(namespace) = self.engine.namespace() else {
-            return;
-        };
-        if self.push.borrow().is_none() && self.http.has_credentials() {
-            let push = Push::start(self.engine.clone(), self.hooks.clone(), self.http.clone());
-            *self.push.borrow_mut() = Some(push);
-        }
-        if self.hooks.tabs.borrow().is_none() {
-            let tabs = TabChannel::open(&namespace.key(), self.engine.clone());
-            *self.hooks.tabs.borrow_mut() = tabs;
-        }
-    }
-
-    fn disconnect(&self) {
-        if let Some(push) = self.push.borrow_mut().take() {
-            push.stop();
-        }
-        self.hooks.tabs.borrow_mut().take();
-    }
-
-    pub fn registry_call(
-        &self,
-        registry: &Registry<JsListener>,
-        listener: JsValue,
-        add: bool,
-    ) -> Result<(), JsValue> {
-        if self.engine.is_destroyed() {
-            return Err(errors::to_js(ChatError::destroyed()));
-        }
-        args::listener(&arg(&listener)).map_err(errors::to_js)?;
-        let listener = JsListener(listener);
-        if add {
-            registry.add(listener);
-        } else {
-            registry.remove(&listener);
-        }
-        Ok(())
-    }
-}
-
-type Call = std::pin::Pin<Box<dyn Future<Output = Result<JsValue, ChatError>>>>;
-
-/// Turns a core future into a Promise that rejects with a `ChatError`. Boxed, so that the
-/// Promise plumbing exists once in the wasm rather than once per method.
-pub(crate) fn promise<F>(future: F) -> js_sys::Promise
-where
-    F: Future<Output = Result<JsValue, ChatError>> + 'static,
-{
-    boxed_promise(Box::pin(future))
-}
-
-fn boxed_promise(future: Call) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(errors::to_js) })
-}
 
 #[wasm_bindgen]
 pub struct ChatSDK {
     inner: Rc<SdkInner>,
+    /// The managers' JavaScript objects, made once: every `get…Manager()` returns the same one.
+    conversation_manager: JsValue,
+    message_manager: JsValue,
 }
 
 #[wasm_bindgen]
@@ -119,13 +53,16 @@ impl ChatSDK {
                 opener,
                 hooks.clone(),
             );
+            let inner = Rc::new(SdkInner {
+                engine,
+                hooks,
+                http,
+                push: RefCell::new(None),
+            });
             let sdk = ChatSDK {
-                inner: Rc::new(SdkInner {
-                    engine,
-                    hooks,
-                    http,
-                    push: RefCell::new(None),
-                }),
+                conversation_manager: ConversationManager::new(inner.clone()).into(),
+                message_manager: MessageManager::new(inner.clone()).into(),
+                inner,
             };
             Ok(sdk.into())
         })
@@ -163,26 +100,28 @@ impl ChatSDK {
             .map_or(JsValue::NULL, |user| JsValue::from_str(&user))
     }
 
+    /// Always the same object (typed in index.d.ts).
     #[wasm_bindgen(js_name = getConversationManager)]
-    pub fn get_conversation_manager(&self) -> ConversationManager {
-        ConversationManager::new(self.inner.clone())
+    pub fn get_conversation_manager(&self) -> JsValue {
+        self.conversation_manager.clone()
     }
 
+    /// Always the same object (typed in index.d.ts).
     #[wasm_bindgen(js_name = getMessageManager)]
-    pub fn get_message_manager(&self) -> MessageManager {
-        MessageManager::new(self.inner.clone())
+    pub fn get_message_manager(&self) -> JsValue {
+        self.message_manager.clone()
     }
 
     #[wasm_bindgen(js_name = addSDKListener)]
     pub fn add_sdk_listener(&self, listener: JsValue) -> Result<(), JsValue> {
         self.inner
-            .registry_call(&self.inner.hooks.dispatcher.sdk, listener, true)
+            .add_listener(&self.inner.hooks.dispatcher.sdk, listener)
     }
 
     #[wasm_bindgen(js_name = removeSDKListener)]
     pub fn remove_sdk_listener(&self, listener: JsValue) -> Result<(), JsValue> {
         self.inner
-            .registry_call(&self.inner.hooks.dispatcher.sdk, listener, false)
+            .remove_listener(&self.inner.hooks.dispatcher.sdk, listener)
     }
 
     /// Closes the push connection, the tab channel and the database; later calls reject 6013.

@@ -3,6 +3,7 @@
 //! server pushes, so each fires its events exactly once whichever arrives first, and a sync reply
 //! older than a change never undoes it.
 
+use crate::convert::{from_json, to_json};
 use chat_core::wire::ChangeEnvelope;
 use chat_core::Engine;
 use wasm_bindgen::prelude::*;
@@ -21,7 +22,7 @@ impl TabChannel {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            if let Ok(changes) = serde_json::from_str::<Vec<ChangeEnvelope>>(&text) {
+            if let Some(changes) = from_json::<Vec<ChangeEnvelope>>(&text) {
                 let engine = engine.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     engine.on_tab_changes(changes).await;
@@ -36,7 +37,7 @@ impl TabChannel {
     }
 
     pub fn post(&self, changes: &[ChangeEnvelope]) {
-        if let Ok(text) = serde_json::to_string(changes) {
+        if let Some(text) = to_json(changes) {
             let _ = self.channel.post_message(&JsValue::from_str(&text));
         }
     }

@@ -90,10 +90,6 @@ impl ChatError {
     pub fn is(&self, code: ErrorCode) -> bool {
         self.code == code.code()
     }
-
-    pub fn kind(&self) -> Option<ErrorCode> {
-        ErrorCode::from_code(self.code)
-    }
 }
 
 impl fmt::Display for ChatError {
@@ -107,20 +103,42 @@ impl std::error::Error for ChatError {}
 pub type Result<T, E = ChatError> = std::result::Result<T, E>;
 
 /// Quotes a value for an error message: JSON-escaped (so hostile strings stay inert) and cut
-/// to a readable length.
+/// to a readable length. Escaped by hand rather than by `serde_json`, which would otherwise be
+/// linked into the wasm for this alone.
 pub fn quote(value: &str) -> String {
     const MAX_CHARS: usize = 64;
-    let mut cut: String = value.chars().take(MAX_CHARS).collect();
-    let truncated = cut.len() < value.len();
-    if truncated {
-        cut.push('…');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut quoted = String::with_capacity(value.len().min(4 * MAX_CHARS) + 2);
+    quoted.push('"');
+    let mut chars = value.chars();
+    for c in chars.by_ref().take(MAX_CHARS) {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            '\u{8}' => quoted.push_str("\\b"),
+            '\u{c}' => quoted.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                quoted.push_str("\\u00");
+                quoted.push(HEX[(c as usize) >> 4] as char);
+                quoted.push(HEX[(c as usize) & 15] as char);
+            }
+            c => quoted.push(c),
+        }
     }
-    let quoted = serde_json::to_string(&cut).unwrap_or_else(|_| "\"?\"".into());
+    let truncated = chars.next().is_some();
     if truncated {
-        format!("{quoted} ({} bytes)", value.len())
-    } else {
-        quoted
+        quoted.push('…');
     }
+    quoted.push('"');
+    if truncated {
+        quoted.push_str(" (");
+        quoted.push_str(&value.len().to_string());
+        quoted.push_str(" bytes)");
+    }
+    quoted
 }
 
 #[cfg(test)]
@@ -145,5 +163,16 @@ mod tests {
         let q = quote(&long);
         assert!(q.contains("(200 bytes)"), "{q}");
         assert!(q.len() < 100);
+        assert_eq!(quote("a\\b\n\u{1}é"), r#""a\\b\n\u0001é""#);
+        // Same as JSON's escaping, which error messages promise.
+        for s in [
+            "plain",
+            "q\"uote",
+            "tab\there",
+            "\u{7f}\u{0}\u{8}\u{c}\u{1f}x",
+            "ü😀",
+        ] {
+            assert_eq!(quote(s), serde_json::to_string(s).unwrap());
+        }
     }
 }

@@ -37,14 +37,6 @@ impl<L: Clone + PartialEq> Registry<L> {
         items.len() != before
     }
 
-    pub fn len(&self) -> usize {
-        self.items.borrow().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn clear(&self) {
         self.items.borrow_mut().clear();
     }
