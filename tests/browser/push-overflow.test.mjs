@@ -25,7 +25,7 @@ test("a dropped slow socket reconnects, resyncs, and every deletion arrives exac
   const ids = Array.from({ length: N }, (_, i) => `c2c_peer${i}`);
   // Another device of alice deletes everything in one batch.
   await api(server.url, "alice", "POST", "/v1/conversations/delete", { conversationIDList: ids, clearMessage: false });
-  await waitFor(page, `(await listIDs()).length === 0 && eventsNamed("onConnectSuccess").length >= 2`, 15_000,
+  await waitFor(page, `(await listIDs()).length === 0 && eventsNamed("onConnectSuccess").length >= 2`, 30_000,
     "list empty and the push reconnected");
   await new Promise((r) => setTimeout(r, 500)); // late duplicates would show up here
   const deleted = (await eventsOf(page, "onConversationDeleted")).flatMap((e) => e.args[0]);

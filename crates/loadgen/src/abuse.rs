@@ -288,8 +288,8 @@ pub async fn run(a: AbuseArgs) -> Result<(), String> {
     };
     let outcome = if cut {
         format!(
-            "cut off after {sent} pings ({:.2} s)",
-            started.elapsed().as_secs_f64()
+            "cut off after {sent} pings written ({:.0} ms; most sat in kernel buffers)",
+            started.elapsed().as_secs_f64() * 1000.0
         )
     } else {
         format!("{sent} pings accepted, never cut off")
