@@ -697,7 +697,7 @@ impl Storage for SqliteStorage {
             let taken = conn.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(c) = taken {
                 if let Err((_, e)) = c.close() {
-                    eprintln!("chat-server: closing database: {e}");
+                    tracing::warn!("closing database: {e}");
                 }
             }
         })
