@@ -54,8 +54,12 @@ test("without init(): ErrorCode and ChatError work, and ChatSDK.create loads the
 test("a wasm that cannot be loaded rejects create with ChatError 6013 (not a TypeError); a later load succeeds", async () => {
   await withContext(browser, async (context) => {
     const page = await barePage(context);
-    await page.route("**/chat_sdk_bg.wasm", (route) => route.fulfill({ status: 404, body: "gone" }));
+    // The wasm answers 404 (through the page's fetch, so that every engine sees the same failure).
     const failed = await page.evaluate(async () => {
+      window.realFetch = window.fetch;
+      window.fetch = (input, init) => String(input instanceof Request ? input.url : input).includes("chat_sdk_bg.wasm")
+        ? Promise.resolve(new Response("gone", { status: 404 }))
+        : window.realFetch(input, init);
       const { ChatSDK, ChatError } = await import("/pkg/index.js");
       try { await ChatSDK.create({ sdkAppID: 1, serverURL: location.origin }); return "resolved"; } catch (e) {
         return { chat: e instanceof ChatError, type: e instanceof TypeError, code: e.code, message: e.message };
@@ -65,8 +69,8 @@ test("a wasm that cannot be loaded rejects create with ChatError 6013 (not a Typ
     assert.equal(failed.type, false);
     assert.equal(failed.code, 6013);
     assert.match(failed.message, /init\(/);
-    await page.unroute("**/chat_sdk_bg.wasm");
     const retried = await page.evaluate(async () => {
+      window.fetch = window.realFetch;
       const { ChatSDK } = await import("/pkg/index.js");
       const sdk = await ChatSDK.create({ sdkAppID: 1, serverURL: location.origin, storage: "memory" });
       return sdk.getLoginUser();
