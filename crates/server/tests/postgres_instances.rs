@@ -43,7 +43,9 @@ async fn a_write_on_one_instance_is_pushed_once_in_order_on_the_other() {
     assert_eq!(seqs, (2..=7).collect::<Vec<_>>(), "alice's feed, in order");
     assert_eq!(texts, sent);
     assert!(
-        next_frame(&mut ws, Duration::from_millis(500)).await.is_none(),
+        next_frame(&mut ws, Duration::from_millis(500))
+            .await
+            .is_none(),
         "each entry is pushed once"
     );
 }

@@ -40,6 +40,9 @@ pub async fn test_db(db: &str) -> String {
     let Some(admin_url) = test_postgres() else {
         return db.to_owned();
     };
+    if chat_server::postgres::is_postgres_url(db) {
+        return db.to_owned(); // chosen by the test itself
+    }
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = if db == ":memory:" {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
