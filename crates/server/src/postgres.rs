@@ -38,6 +38,10 @@ pub const FEED_CHANNEL: &str = "chat_feed";
 /// under the SDK's 10 s request timeout.
 const POOL_WAIT: Duration = Duration::from_secs(3);
 
+/// A database that stops answering (no error, no reset) fails the request with 9530 after this,
+/// before the SDK's own 10 s timeout.
+const REQUEST_LIMIT: Duration = Duration::from_secs(8);
+
 /// Attempts of a write that hit a serialization failure or a deadlock.
 const WRITE_ATTEMPTS: usize = 5;
 
@@ -109,7 +113,7 @@ macro_rules! in_tx {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result: R<_> = async {
+            let result: R<_> = tokio::time::timeout(REQUEST_LIMIT, async {
                 let mut client = $self.pool.get().await.map_err(server_error)?;
                 let $tx = client
                     .build_transaction()
@@ -130,8 +134,9 @@ macro_rules! in_tx {
                     let _ = tokio::time::timeout(PUSH_WAIT, pushed).await;
                 }
                 Ok(value)
-            }
-            .await;
+            })
+            .await
+            .unwrap_or_else(|_| Err(server_error("database did not answer in time").into()));
             match result {
                 Err(f) if retryable(&f) && attempt < WRITE_ATTEMPTS => continue,
                 other => break other.map_err(ChatError::from),
