@@ -79,8 +79,13 @@ pub fn thread_key(user: &str, id: &ConversationId) -> String {
             };
             format!("c2c:{a}:{b}")
         }
-        ConversationId::Group(g) => format!("group:{g}"),
+        ConversationId::Group(g) => group_thread_key(g),
     }
+}
+
+/// The thread of a group (the same for every member).
+pub fn group_thread_key(group: &str) -> String {
+    format!("group:{group}")
 }
 
 /// 10007 for a group the user is not (or no longer) a member of.

@@ -1,6 +1,5 @@
 //! The change feed (`GET /v1/changes`) and its push channel (`GET /v1/ws`).
 
-use super::parse_id;
 use crate::config::WsLimits;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, User};
@@ -26,7 +25,7 @@ pub async fn changes(
     let after = params
         .get("after")
         .filter(|a| !a.is_empty())
-        .map(|a| parse_id(a).map(|id| id.canonical()))
+        .map(|a| super::parse_id(a).map(|id| id.canonical()))
         .transpose()?;
     Ok(Json(
         s.storage
