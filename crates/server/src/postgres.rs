@@ -843,7 +843,7 @@ impl Storage for PgStorage {
             .await?;
             let (removed, added) =
                 rules::membership_change(&group_members(&tx, group_id).await?, members);
-            let thread = rules::thread_key("", &ConversationId::Group(group_id.to_owned()));
+            let thread = rules::group_thread_key(group_id);
             let last = to_sql_int(last_seq(&tx, &thread).await?);
             for m in &removed {
                 tx.execute(
