@@ -22,6 +22,7 @@ use chat_core::wire::{
     Change, ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, ReadReply,
     SendReply, MAX_RESET_PAGE,
 };
+use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{IsolationLevel, NoTls, Transaction};
+use tokio_postgres::{IsolationLevel, NoTls};
 
 /// The NOTIFY channel carrying `<seq>:<user>` for every committed feed entry.
 pub const FEED_CHANNEL: &str = "chat_feed";
@@ -82,6 +83,33 @@ type R<T> = std::result::Result<T, Fail>;
 fn retryable(f: &Fail) -> bool {
     matches!(f, Fail::Db(e) if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
         || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED))
+}
+
+/// Queries through the connection's statement cache: one round trip instead of two.
+trait Cached {
+    async fn q(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Vec<tokio_postgres::Row>>;
+    async fn q_opt(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Option<tokio_postgres::Row>>;
+    async fn q_one(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<tokio_postgres::Row>;
+    async fn x(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<u64>;
+}
+
+impl Cached for Transaction<'_> {
+    async fn q(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Vec<tokio_postgres::Row>> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.query(&st, p).await?)
+    }
+    async fn q_opt(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Option<tokio_postgres::Row>> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.query_opt(&st, p).await?)
+    }
+    async fn q_one(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<tokio_postgres::Row> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.query_one(&st, p).await?)
+    }
+    async fn x(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<u64> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.execute(&st, p).await?)
+    }
 }
 
 /// Client-supplied u64s may exceed BIGINT; clamp instead of failing.
@@ -221,7 +249,7 @@ async fn append_change(
     change: Change,
 ) -> R<u64> {
     let seq: i64 = tx
-        .query_one(
+        .q_one(
             "UPDATE users SET feed_seq = feed_seq + 1 WHERE user_id = $1 RETURNING feed_seq",
             &[&user],
         )
@@ -244,13 +272,13 @@ async fn append_change(
         refs.2 = message.take().map(|m| m.seq as i64);
     }
     let body = serde_json::to_string(&stored).map_err(server_error)?;
-    tx.execute(
+    tx.x(
         "INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[&user, &seq, &body, &refs.0, &refs.1, &refs.2],
     )
     .await?;
-    tx.execute(
+    tx.x(
         "SELECT pg_notify($1, $2)",
         &[&FEED_CHANNEL, &format!("{seq}:{user}")],
     )
@@ -290,14 +318,14 @@ async fn lock_users(tx: &Transaction<'_>, users: &[String]) -> R<()> {
     let mut sorted = users.to_vec();
     sorted.sort();
     sorted.dedup();
-    tx.execute(
+    tx.x(
         "INSERT INTO users (user_id, created_at)
          SELECT u, $2 FROM unnest($1::text[]) AS u ORDER BY u
          ON CONFLICT (user_id) DO NOTHING",
         &[&sorted, &now_ms()],
     )
     .await?;
-    tx.execute(
+    tx.x(
         "SELECT 1 FROM users WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
         &[&sorted],
     )
@@ -306,7 +334,7 @@ async fn lock_users(tx: &Transaction<'_>, users: &[String]) -> R<()> {
 }
 
 async fn ensure_user(tx: &Transaction<'_>, user: &str) -> R<()> {
-    tx.execute(
+    tx.x(
         "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
         &[&user, &now_ms()],
     )
@@ -338,7 +366,7 @@ fn to_row(r: &tokio_postgres::Row) -> Row {
 
 async fn load_row(tx: &Transaction<'_>, user: &str, conversation_id: &str) -> R<Option<Row>> {
     let row = tx
-        .query_opt(
+        .q_opt(
             &format!(
                 "SELECT {ROW_COLUMNS} FROM user_conversations
                  WHERE user_id = $1 AND conversation_id = $2"
@@ -351,7 +379,7 @@ async fn load_row(tx: &Transaction<'_>, user: &str, conversation_id: &str) -> R<
 
 async fn last_seq(tx: &Transaction<'_>, thread: &str) -> R<u64> {
     let row = tx
-        .query_opt(
+        .q_opt(
             "SELECT last_seq FROM threads WHERE thread_id = $1",
             &[&thread],
         )
@@ -380,7 +408,7 @@ async fn load_message(
     conv: &str,
 ) -> R<Option<Message>> {
     let row = tx
-        .query_opt(
+        .q_opt(
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = $1 AND seq = $2"),
             &[&thread, &to_sql_int(seq)],
         )
@@ -402,7 +430,7 @@ async fn build_conversation(tx: &Transaction<'_>, user: &str, row: &Row) -> R<Co
         ConversationId::C2c(peer) => (Some(peer.clone()), None, peer.clone()),
         ConversationId::Group(g) => {
             let name: Option<String> = tx
-                .query_opt("SELECT name FROM chat_groups WHERE group_id = $1", &[g])
+                .q_opt("SELECT name FROM chat_groups WHERE group_id = $1", &[g])
                 .await?
                 .map(|r| r.get(0));
             (None, Some(g.clone()), name.unwrap_or_else(|| g.clone()))
@@ -441,14 +469,14 @@ async fn membership(tx: &Transaction<'_>, user: &str, id: &ConversationId) -> R<
         return Ok(rules::Membership::c2c());
     };
     let member = tx
-        .query_opt(
+        .q_opt(
             "SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2",
             &[group, &user],
         )
         .await?
         .is_some();
     let absences = tx
-        .query(
+        .q(
             "SELECT left_seq, back_seq FROM group_absences WHERE group_id = $1 AND user_id = $2",
             &[group, &user],
         )
@@ -464,7 +492,7 @@ async fn membership(tx: &Transaction<'_>, user: &str, id: &ConversationId) -> R<
 
 async fn group_members(tx: &Transaction<'_>, group: &str) -> R<Vec<String>> {
     let rows = tx
-        .query(
+        .q(
             "SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id",
             &[&group],
         )
@@ -474,7 +502,7 @@ async fn group_members(tx: &Transaction<'_>, group: &str) -> R<Vec<String>> {
 
 async fn live_rows(tx: &Transaction<'_>, user: &str, below: u64, limit: usize) -> R<Vec<Row>> {
     let rows = tx
-        .query(
+        .q(
             &format!(
                 "SELECT {ROW_COLUMNS} FROM user_conversations
                  WHERE user_id = $1 AND live AND order_key < $2
@@ -497,7 +525,7 @@ async fn send_in(
     let canonical = id.canonical();
     if let ConversationId::Group(g) = id {
         // Membership cannot change under a send (upsert_group updates this row).
-        tx.execute(
+        tx.x(
             "SELECT 1 FROM chat_groups WHERE group_id = $1 FOR SHARE",
             &[g],
         )
@@ -519,23 +547,23 @@ async fn send_in(
     let users: Vec<String> = participants.iter().map(|(p, _)| p.clone()).collect();
     lock_users(tx, &users).await?;
     let thread = rules::thread_key(user, id);
-    tx.execute(
+    tx.x(
         "INSERT INTO threads (thread_id, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING",
         &[&thread],
     )
     .await?;
     let seq: i64 = tx
-        .query_one(
+        .q_one(
             "UPDATE threads SET last_seq = last_seq + 1 WHERE thread_id = $1 RETURNING last_seq",
             &[&thread],
         )
         .await?
         .get(0);
     let order_key: i64 = tx
-        .query_one("SELECT nextval('message_order_keys')", &[])
+        .q_one("SELECT nextval('message_order_keys')", &[])
         .await?
         .get(0);
-    tx.execute(
+    tx.x(
         "INSERT INTO messages (thread_id, seq, order_key, sender, text, timestamp)
          VALUES ($1, $2, $3, $4, $5, $6)",
         &[&thread, &seq, &order_key, &user, &text, &to_sql_int(now_ms)],
@@ -544,7 +572,7 @@ async fn send_in(
     let mut reply = None;
     for (p, conv_id) in participants {
         let unread_inc = i64::from(p != user);
-        tx.execute(
+        tx.x(
             "INSERT INTO user_conversations
                 (user_id, conversation_id, thread_id, live, unread, order_key)
              VALUES ($1, $2, $3, TRUE, $4, $5)
@@ -580,7 +608,7 @@ async fn send_in(
 /// One page of a reset: live conversations with IDs after `after`, by ID.
 async fn reset_page(tx: &Transaction<'_>, user: &str, newest: u64, after: &str) -> R<ChangesReply> {
     let rows = tx
-        .query(
+        .q(
             &format!(
                 "SELECT {ROW_COLUMNS} FROM user_conversations
                  WHERE user_id = $1 AND live AND conversation_id > $2
@@ -697,7 +725,7 @@ impl Storage for PgStorage {
                     break;
                 }
                 let page = tx
-                    .query(
+                    .q(
                         &format!(
                             "SELECT {MESSAGE_COLUMNS} FROM messages
                              WHERE thread_id = $1 AND seq >= $2 AND seq <= $3
@@ -719,7 +747,7 @@ impl Storage for PgStorage {
             let last = membership(&tx, user_id, id)
                 .await?
                 .newest_visible(last_seq(&tx, &row.thread_id).await?);
-            tx.execute(
+            tx.x(
                 "UPDATE user_conversations SET unread = 0, read_seq = $3
                  WHERE user_id = $1 AND conversation_id = $2",
                 &[&user_id, &row.conversation_id, &to_sql_int(last)],
@@ -759,7 +787,7 @@ impl Storage for PgStorage {
                 let upto = membership(&tx, user_id, id)
                     .await?
                     .newest_visible(last_seq(&tx, &row.thread_id).await?);
-                tx.execute(
+                tx.x(
                     "UPDATE user_conversations SET live = FALSE, upto_seq = $3, unread = 0,
                         read_seq = $3, cleared_seq = CASE WHEN $4 THEN $3 ELSE cleared_seq END
                      WHERE user_id = $1 AND conversation_id = $2",
@@ -791,14 +819,14 @@ impl Storage for PgStorage {
         let after = after.unwrap_or("");
         read_tx!(self, |tx| {
             let newest = tx
-                .query_opt("SELECT feed_seq FROM users WHERE user_id = $1", &[&user_id])
+                .q_opt("SELECT feed_seq FROM users WHERE user_id = $1", &[&user_id])
                 .await?
                 .map_or(0, |r| r.get::<_, i64>(0)) as u64;
             if since == 0 || since > newest {
                 reset_page(&tx, user_id, newest, after).await?
             } else {
                 let rows = tx
-                    .query(
+                    .q(
                         "SELECT body, thread_id, last_seq, message_seq FROM changes
                          WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                         &[&user_id, &to_sql_int(since), &to_sql_int(limit as u64 + 1)],
@@ -835,7 +863,7 @@ impl Storage for PgStorage {
     async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()> {
         write_tx!(self, |tx, feed| {
             // Locks the group row: sends to the group wait (they take it FOR SHARE).
-            tx.execute(
+            tx.x(
                 "INSERT INTO chat_groups (group_id, name) VALUES ($1, $2)
                  ON CONFLICT (group_id) DO UPDATE SET name = excluded.name",
                 &[&group_id, &name],
@@ -846,12 +874,12 @@ impl Storage for PgStorage {
             let thread = rules::group_thread_key(group_id);
             let last = to_sql_int(last_seq(&tx, &thread).await?);
             for m in &removed {
-                tx.execute(
+                tx.x(
                     "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
                     &[&group_id, m],
                 )
                 .await?;
-                tx.execute(
+                tx.x(
                     "INSERT INTO group_absences (group_id, user_id, left_seq, back_seq)
                      VALUES ($1, $2, $3, NULL)
                      ON CONFLICT (group_id, user_id, left_seq) DO UPDATE SET back_seq = NULL",
@@ -861,20 +889,20 @@ impl Storage for PgStorage {
             }
             for m in &added {
                 ensure_user(&tx, m).await?;
-                tx.execute(
+                tx.x(
                     "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)
                      ON CONFLICT DO NOTHING",
                     &[&group_id, m],
                 )
                 .await?;
                 // Back in the group: the open absence ends here (and vanishes if it hid nothing).
-                tx.execute(
+                tx.x(
                     "UPDATE group_absences SET back_seq = $3
                      WHERE group_id = $1 AND user_id = $2 AND back_seq IS NULL",
                     &[&group_id, m, &last],
                 )
                 .await?;
-                tx.execute(
+                tx.x(
                     "DELETE FROM group_absences
                      WHERE group_id = $1 AND user_id = $2 AND back_seq = left_seq",
                     &[&group_id, m],

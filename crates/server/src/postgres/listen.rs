@@ -5,7 +5,7 @@
 //! connection drops, notifications may have been missed: every socket is closed
 //! (`ChangeSink::resync_all`), so clients catch up from the feed, and the listener reconnects.
 
-use super::{load_change, FEED_CHANNEL, R};
+use super::{load_change, Cached, FEED_CHANNEL, R};
 use crate::storage::ChangeSink;
 use deadpool_postgres::Pool;
 use futures_util::StreamExt;
@@ -185,7 +185,7 @@ async fn deliver(pool: &Pool, sink: &dyn ChangeSink, batch: &[(String, u64)]) ->
         .start()
         .await?;
     let rows = tx
-        .query(
+        .q(
             "SELECT c.user_id, c.body, c.thread_id, c.last_seq, c.message_seq
              FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS n(user_id, seq, i)
              JOIN changes c ON c.user_id = n.user_id AND c.seq = n.seq
