@@ -45,9 +45,13 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// SQLite database file, or :memory: for a throw-away database.
+    /// SQLite database file, :memory: for a throw-away database, or a PostgreSQL URL
+    /// (postgres://user@host:port/dbname) shared by several instances.
     #[arg(long, default_value = "./data/chat.db")]
     pub db: String,
+    /// PostgreSQL only: connections in this instance's pool.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub db_pool: u64,
     #[arg(long, default_value_t = DEFAULT_SDK_APP_ID)]
     pub sdk_app_id: u64,
     /// HMAC key for userSigs (default: env CHAT_SECRET_KEY, else a fixed development key).
@@ -132,6 +136,8 @@ impl Default for Timeouts {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub db: String,
+    /// PostgreSQL connections per instance.
+    pub db_pool: usize,
     pub sdk_app_id: u64,
     pub secret_key: String,
     pub sync_conversation_deletion: bool,
@@ -148,6 +154,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             db: ":memory:".into(),
+            db_pool: 16,
             sdk_app_id: DEFAULT_SDK_APP_ID,
             secret_key: DEV_SECRET_KEY.into(),
             sync_conversation_deletion: false,
@@ -166,6 +173,7 @@ impl ServeArgs {
     pub fn to_config(&self, secret_key: String) -> Config {
         Config {
             db: self.db.clone(),
+            db_pool: self.db_pool as usize,
             sdk_app_id: self.sdk_app_id,
             secret_key,
             sync_conversation_deletion: self.sync_conversation_deletion,

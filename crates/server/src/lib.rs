@@ -6,6 +6,7 @@ pub mod config;
 mod connection;
 pub mod error;
 pub mod extract;
+pub mod postgres;
 pub mod publish_order;
 pub mod push;
 pub mod ratelimit;
@@ -28,6 +29,7 @@ use sqlite::SqliteStorage;
 use state::{AppState, Inner};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use storage::Storage;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -127,14 +129,20 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<ServerHandle
     let hub = Hub::new(config.sync_conversation_deletion, config.ws.clone());
     let db = config.db.clone();
     let sink = hub.clone();
-    let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(&db, sink))
-        .await
-        .map_err(|e| e.to_string())??;
+    let storage: Arc<dyn Storage> = if postgres::is_postgres_url(&db) {
+        Arc::new(postgres::PgStorage::open(&db, config.db_pool, sink).await?)
+    } else {
+        Arc::new(
+            tokio::task::spawn_blocking(move || SqliteStorage::open(&db, sink))
+                .await
+                .map_err(|e| e.to_string())??,
+        )
+    };
     let state = AppState(Arc::new(Inner {
         limiter: RateLimiter::new(config.rate_limit),
         tickets: auth::Tickets::new(routes::ws_ticket::TICKET_TTL),
         config,
-        storage: Arc::new(storage),
+        storage,
         hub,
     }));
     let app = router(state.clone());

@@ -124,6 +124,19 @@ impl Subscription {
 }
 
 impl ChangeSink for Hub {
+    fn wants(&self, user_id: &str) -> bool {
+        self.lock().contains_key(user_id)
+    }
+
+    /// Drops every socket's queue: each socket closes as on overflow, its client resyncs.
+    fn resync_all(&self) {
+        let mut clients = self.lock();
+        for c in clients.values().flatten() {
+            c.state.overflowed.store(true, Ordering::Relaxed);
+        }
+        clients.clear();
+    }
+
     fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
         if matches!(change.change, Change::ConversationDeleted { .. }) && !self.sync_deletion {
             return;

@@ -16,6 +16,16 @@ use chat_core::wire::{
 /// thread at a time per user, in that user's feed order; must not block.
 pub trait ChangeSink: Send + Sync {
     fn publish(&self, user_id: &str, change: &ChangeEnvelope);
+
+    /// Whether `user_id` has listeners here (a shared-database backend skips reading the entries
+    /// of users held by other instances).
+    fn wants(&self, _user_id: &str) -> bool {
+        true
+    }
+
+    /// Entries may have been missed (e.g. a lost database notification stream): close every
+    /// listener so that its client resyncs from the feed.
+    fn resync_all(&self) {}
 }
 
 /// Rough JSON size at which a `changes` reply stops early with `hasMore` (at least one item is

@@ -1,8 +1,11 @@
-//! One set of cases for the `Storage` trait, run on every backend (SQLite today; a second
-//! backend adds one `#[tokio::test]` calling `run_all` with its constructor).
+//! One set of cases for the `Storage` trait, run on every backend (SQLite, and PostgreSQL when
+//! CHAT_TEST_POSTGRES is set); a backend adds one `#[tokio::test]` calling `run_all`.
+
+mod common;
 
 use chat_core::id::ConversationId;
 use chat_core::wire::{Change, ChangeEnvelope, MAX_CHANGES_PER_REPLY, MAX_RESET_PAGE};
+use chat_server::postgres::PgStorage;
 use chat_server::sqlite::SqliteStorage;
 use chat_server::storage::{ChangeSink, Storage};
 use std::collections::HashMap;
@@ -30,7 +33,8 @@ impl Recorder {
     }
 }
 
-type Make = fn(Arc<Recorder>) -> Box<dyn Storage>;
+type Made = std::pin::Pin<Box<dyn std::future::Future<Output = Box<dyn Storage>>>>;
+type Make = fn(Arc<Recorder>) -> Made;
 
 fn c2c(u: &str) -> ConversationId {
     ConversationId::c2c(u)
@@ -47,7 +51,7 @@ async fn texts(s: &dyn Storage, user: &str, id: &ConversationId) -> Vec<String> 
 
 async fn c2c_send_reaches_both_sides_and_the_feed(make: Make) {
     let rec = Arc::new(Recorder::default());
-    let s = make(rec.clone());
+    let s = make(rec.clone()).await;
     let sent = s.send_text("alice", &c2c("bob"), "hi", 5).await.unwrap();
     assert_eq!((sent.message.seq, sent.feed_seq), (1, 1));
     assert_eq!(sent.conversation.conversation_id, "c2c_bob");
@@ -64,7 +68,7 @@ async fn c2c_send_reaches_both_sides_and_the_feed(make: Make) {
 }
 
 async fn deletion_hides_and_reports_seqs(make: Make) {
-    let s = make(Arc::default());
+    let s = make(Arc::default()).await;
     s.send_text("alice", &c2c("bob"), "one", 1).await.unwrap();
     s.send_text("bob", &c2c("alice"), "two", 2).await.unwrap();
     let out = s
@@ -95,7 +99,7 @@ async fn deletion_hides_and_reports_seqs(make: Make) {
 }
 
 async fn group_membership_bounds_what_is_seen(make: Make) {
-    let s = make(Arc::default());
+    let s = make(Arc::default()).await;
     let team = group("team");
     let members = |l: &[&str]| l.iter().map(|m| m.to_string()).collect::<Vec<_>>();
     s.upsert_group("team", "Team", &members(&["a", "b"]))
@@ -138,7 +142,7 @@ async fn group_membership_bounds_what_is_seen(make: Make) {
 }
 
 async fn pages_are_bounded(make: Make) {
-    let s = make(Arc::default());
+    let s = make(Arc::default()).await;
     let n = MAX_RESET_PAGE + 5;
     for i in 0..n {
         s.send_text(&format!("p{i:03}"), &c2c("me"), "x", 1)
@@ -190,5 +194,23 @@ async fn run_all(make: Make) {
 
 #[tokio::test]
 async fn sqlite_storage_conforms() {
-    run_all(|sink| Box::new(SqliteStorage::open(":memory:", sink).unwrap())).await;
+    run_all(|sink| {
+        Box::pin(async { Box::new(SqliteStorage::open(":memory:", sink).unwrap()) as _ })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_storage_conforms() {
+    if common::test_postgres().is_none() {
+        eprintln!("CHAT_TEST_POSTGRES is not set: SQLite only");
+        return;
+    }
+    run_all(|sink| {
+        Box::pin(async {
+            let url = common::test_db(":memory:").await;
+            Box::new(PgStorage::open(&url, 4, sink).await.unwrap()) as _
+        })
+    })
+    .await;
 }

@@ -26,6 +26,62 @@ pub fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// The PostgreSQL cluster the tests run against (`scripts/with-postgres` sets it), if any.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("CHAT_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// The database a test server uses: `db` itself on SQLite; with `CHAT_TEST_POSTGRES` set, a
+/// fresh PostgreSQL database for `:memory:`, and one database per file path (so a restarted
+/// server finds its data). Panics (the test fails) if PostgreSQL is asked for but unreachable.
+pub async fn test_db(db: &str) -> String {
+    let Some(admin_url) = test_postgres() else {
+        return db.to_owned();
+    };
+    if chat_server::postgres::is_postgres_url(db) {
+        return db.to_owned(); // chosen by the test itself
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = if db == ":memory:" {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        format!("t_{}_{n}_{nanos}", std::process::id())
+    } else {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        db.hash(&mut h);
+        format!("f_{:x}", h.finish())
+    };
+    let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("CHAT_TEST_POSTGRES={admin_url} is unreachable: {e}"));
+    tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        if let Err(e) = client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+        {
+            // Another server of the same test may have created it meanwhile.
+            let dup = e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE);
+            assert!(dup, "CREATE DATABASE {name}: {e}");
+        }
+    }
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
 /// A server with rate limiting off unless `tune` turns it on.
 pub async fn start(tune: impl FnOnce(&mut Config)) -> Srv {
     let mut config = Config {
@@ -34,6 +90,7 @@ pub async fn start(tune: impl FnOnce(&mut Config)) -> Srv {
         ..Config::default()
     };
     tune(&mut config);
+    config.db = test_db(&config.db).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let handle = serve(config.clone(), listener).await.unwrap();
     Srv {

@@ -1,0 +1,919 @@
+//! PostgreSQL implementation of `Storage`, for several server instances on one database.
+//!
+//! Concurrency (docs/protocol.md, "PostgreSQL"): transactions run at READ COMMITTED; every write
+//! first locks the `users` rows of all users whose feed it appends to, in user-ID order
+//! (`lock_users`), so writes touching a user are serialized and cannot deadlock on each other.
+//! Feed and thread seqs come from `UPDATE … RETURNING` on locked rows (gapless, unique), message
+//! order keys from a sequence. Reads run in a REPEATABLE READ snapshot. Each feed entry sends
+//! `NOTIFY chat_feed, '<seq>:<user>'` in its transaction; every instance LISTENs (listen.rs) and
+//! pushes the entries of the users it holds sockets for, in commit order.
+
+mod listen;
+mod schema;
+
+use crate::error::server_error;
+use crate::storage::{ChangeSink, Deleted, Storage, REPLY_BYTES};
+use async_trait::async_trait;
+use chat_core::error::{ChatError, Result};
+use chat_core::id::ConversationId;
+use chat_core::model::{Conversation, Message};
+use chat_core::rules::{self, Absence};
+use chat_core::wire::{
+    Change, ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, ReadReply,
+    SendReply, MAX_RESET_PAGE,
+};
+use deadpool_postgres::Transaction;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls};
+
+/// The NOTIFY channel carrying `<seq>:<user>` for every committed feed entry.
+pub const FEED_CHANNEL: &str = "chat_feed";
+
+/// How long a request waits for a pooled connection or a new one before answering 9530, well
+/// under the SDK's 10 s request timeout.
+const POOL_WAIT: Duration = Duration::from_secs(3);
+
+/// A database that stops answering (no error, no reset) fails the request with 9530 after this,
+/// before the SDK's own 10 s timeout.
+const REQUEST_LIMIT: Duration = Duration::from_secs(8);
+
+/// Attempts of a write that hit a serialization failure or a deadlock.
+const WRITE_ATTEMPTS: usize = 5;
+
+/// Whether `db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// A failure inside a transaction: a rule's answer, or a database error (maybe retryable).
+enum Fail {
+    Chat(ChatError),
+    Db(tokio_postgres::Error),
+}
+
+impl From<ChatError> for Fail {
+    fn from(e: ChatError) -> Self {
+        Fail::Chat(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Fail::Db(e)
+    }
+}
+
+impl From<Fail> for ChatError {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Chat(e) => e,
+            Fail::Db(e) => server_error(e),
+        }
+    }
+}
+
+type R<T> = std::result::Result<T, Fail>;
+
+fn retryable(f: &Fail) -> bool {
+    matches!(f, Fail::Db(e) if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+        || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED))
+}
+
+/// Queries through the connection's statement cache: one round trip instead of two.
+trait Cached {
+    async fn q(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Vec<tokio_postgres::Row>>;
+    async fn q_opt(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Option<tokio_postgres::Row>>;
+    async fn q_one(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<tokio_postgres::Row>;
+    async fn x(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<u64>;
+}
+
+impl Cached for Transaction<'_> {
+    async fn q(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Vec<tokio_postgres::Row>> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.query(&st, p).await?)
+    }
+    async fn q_opt(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<Option<tokio_postgres::Row>> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.query_opt(&st, p).await?)
+    }
+    async fn q_one(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<tokio_postgres::Row> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.query_one(&st, p).await?)
+    }
+    async fn x(&self, sql: &str, p: &[&(dyn ToSql + Sync)]) -> R<u64> {
+        let st = self.prepare_cached(sql).await?;
+        Ok(self.execute(&st, p).await?)
+    }
+}
+
+/// Client-supplied u64s may exceed BIGINT; clamp instead of failing.
+fn to_sql_int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+pub struct PgStorage {
+    pool: Pool,
+    listener: JoinHandle<()>,
+    delivered: Arc<listen::Delivered>,
+}
+
+/// How long a write waits for its own push before replying anyway.
+const PUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs `$body` (using `$tx`, and `$feed` for appending entries) in a transaction of `$level`,
+/// commits, and waits until this instance has pushed the entries (as SQLite does before the
+/// reply). Retries a write that lost a serialization race or a deadlock. A macro because the
+/// body borrows the transaction.
+macro_rules! in_tx {
+    ($self:ident, $level:expr, $read_only:expr, |$tx:ident, $feed:ident| $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result: R<_> = tokio::time::timeout(REQUEST_LIMIT, async {
+                let mut client = $self.pool.get().await.map_err(server_error)?;
+                let $tx = client
+                    .build_transaction()
+                    .isolation_level($level)
+                    .read_only($read_only)
+                    .start()
+                    .await?;
+                #[allow(unused_mut)]
+                let mut $feed = Feed::default();
+                let value = $body;
+                let pushed = $feed.last.clone().map(|key| $self.delivered.register(key));
+                if let Err(e) = $tx.commit().await {
+                    $self.delivered.forget(&$feed.last);
+                    return Err(e.into());
+                }
+                if let Some(pushed) = pushed {
+                    // Bounded: a lost listener must not hold the reply (sockets resync then).
+                    let _ = tokio::time::timeout(PUSH_WAIT, pushed).await;
+                }
+                Ok(value)
+            })
+            .await
+            .unwrap_or_else(|_| Err(server_error("database did not answer in time").into()));
+            match result {
+                Err(f) if retryable(&f) && attempt < WRITE_ATTEMPTS => continue,
+                other => break other.map_err(ChatError::from),
+            }
+        }
+    }};
+}
+
+macro_rules! write_tx {
+    ($self:ident, |$tx:ident, $feed:ident| $body:expr) => {
+        in_tx!($self, IsolationLevel::ReadCommitted, false, |$tx, $feed| {
+            $body
+        })
+    };
+}
+
+macro_rules! read_tx {
+    ($self:ident, |$tx:ident| $body:expr) => {
+        in_tx!($self, IsolationLevel::RepeatableRead, true, |$tx, _feed| {
+            $body
+        })
+    };
+}
+
+/// The last feed entry a write appended: (user, seq).
+#[derive(Default)]
+struct Feed {
+    last: Option<(String, u64)>,
+}
+
+impl PgStorage {
+    /// Connects a pool of `pool_size`, migrates the schema, and starts listening for feed
+    /// entries (published to `sink`).
+    pub async fn open(
+        url: &str,
+        pool_size: usize,
+        sink: Arc<dyn ChangeSink>,
+    ) -> std::result::Result<Self, String> {
+        let mut pg = tokio_postgres::Config::from_str(url)
+            .map_err(|e| format!("bad PostgreSQL URL {url}: {e}"))?;
+        pg.connect_timeout(POOL_WAIT);
+        let manager = Manager::from_config(
+            pg.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .recycle_timeout(Some(POOL_WAIT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| format!("cannot create the PostgreSQL pool: {e}"))?;
+        {
+            let mut client = pool
+                .get()
+                .await
+                .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+            schema::migrate(&mut client)
+                .await
+                .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
+        }
+        let delivered = Arc::new(listen::Delivered::default());
+        let listener = listen::start(pg, pool.clone(), sink, delivered.clone()).await?;
+        Ok(PgStorage {
+            pool,
+            listener,
+            delivered,
+        })
+    }
+}
+
+/// Appends `change` to `user`'s feed (the user row is locked by `lock_users`), notifies the
+/// instances, and returns its seq.
+async fn append_change(
+    tx: &Transaction<'_>,
+    feed: &mut Feed,
+    user: &str,
+    change: Change,
+) -> R<u64> {
+    let seq: i64 = tx
+        .q_one(
+            "UPDATE users SET feed_seq = feed_seq + 1 WHERE user_id = $1 RETURNING feed_seq",
+            &[&user],
+        )
+        .await?
+        .get(0);
+    // Messages are stored once in their thread: the entry keeps (thread, seq) references.
+    let mut stored = ChangeEnvelope {
+        seq: seq as u64,
+        change,
+    };
+    let mut refs: (Option<String>, Option<i64>, Option<i64>) = (None, None, None);
+    if let Change::ConversationUpdated {
+        conversation,
+        message,
+    } = &mut stored.change
+    {
+        let id = ConversationId::parse(&conversation.conversation_id)?;
+        refs.0 = Some(rules::thread_key(user, &id));
+        refs.1 = conversation.last_message.take().map(|m| m.seq as i64);
+        refs.2 = message.take().map(|m| m.seq as i64);
+    }
+    let body = serde_json::to_string(&stored).map_err(server_error)?;
+    tx.x(
+        "INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&user, &seq, &body, &refs.0, &refs.1, &refs.2],
+    )
+    .await?;
+    tx.x(
+        "SELECT pg_notify($1, $2)",
+        &[&FEED_CHANNEL, &format!("{seq}:{user}")],
+    )
+    .await?;
+    feed.last = Some((user.to_owned(), seq as u64));
+    Ok(seq as u64)
+}
+
+/// Rebuilds a feed entry, loading the messages it references.
+async fn load_change(tx: &Transaction<'_>, row: &tokio_postgres::Row) -> R<ChangeEnvelope> {
+    let body: String = row.get("body");
+    let thread: Option<String> = row.get("thread_id");
+    let last: Option<i64> = row.get("last_seq");
+    let message_seq: Option<i64> = row.get("message_seq");
+    let mut env: ChangeEnvelope = serde_json::from_str(&body).map_err(server_error)?;
+    if let (
+        Some(thread),
+        Change::ConversationUpdated {
+            conversation,
+            message,
+        },
+    ) = (thread, &mut env.change)
+    {
+        let conv = conversation.conversation_id.clone();
+        if let Some(seq) = last {
+            conversation.last_message = load_message(tx, &thread, seq as u64, &conv).await?;
+        }
+        if let Some(seq) = message_seq {
+            *message = load_message(tx, &thread, seq as u64, &conv).await?;
+        }
+    }
+    Ok(env)
+}
+
+/// Creates missing accounts, then locks the users' rows in ID order (see the module comment).
+async fn lock_users(tx: &Transaction<'_>, users: &[String]) -> R<()> {
+    let mut sorted = users.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    tx.x(
+        "INSERT INTO users (user_id, created_at)
+         SELECT u, $2 FROM unnest($1::text[]) AS u ORDER BY u
+         ON CONFLICT (user_id) DO NOTHING",
+        &[&sorted, &now_ms()],
+    )
+    .await?;
+    tx.x(
+        "SELECT 1 FROM users WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE",
+        &[&sorted],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn ensure_user(tx: &Transaction<'_>, user: &str) -> R<()> {
+    tx.x(
+        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        &[&user, &now_ms()],
+    )
+    .await?;
+    Ok(())
+}
+
+struct Row {
+    conversation_id: String,
+    thread_id: String,
+    live: bool,
+    cleared_seq: u64,
+    unread: u64,
+    order_key: u64,
+}
+
+const ROW_COLUMNS: &str = "conversation_id, thread_id, live, cleared_seq, unread, order_key";
+
+fn to_row(r: &tokio_postgres::Row) -> Row {
+    Row {
+        conversation_id: r.get(0),
+        thread_id: r.get(1),
+        live: r.get(2),
+        cleared_seq: r.get::<_, i64>(3) as u64,
+        unread: r.get::<_, i64>(4) as u64,
+        order_key: r.get::<_, i64>(5) as u64,
+    }
+}
+
+async fn load_row(tx: &Transaction<'_>, user: &str, conversation_id: &str) -> R<Option<Row>> {
+    let row = tx
+        .q_opt(
+            &format!(
+                "SELECT {ROW_COLUMNS} FROM user_conversations
+                 WHERE user_id = $1 AND conversation_id = $2"
+            ),
+            &[&user, &conversation_id],
+        )
+        .await?;
+    Ok(row.as_ref().map(to_row))
+}
+
+async fn last_seq(tx: &Transaction<'_>, thread: &str) -> R<u64> {
+    let row = tx
+        .q_opt(
+            "SELECT last_seq FROM threads WHERE thread_id = $1",
+            &[&thread],
+        )
+        .await?;
+    Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+}
+
+const MESSAGE_COLUMNS: &str = "seq, order_key, sender, text, timestamp";
+
+/// A message row as the viewer sees it (`conversation_id` is relative to the viewer).
+fn to_message(r: &tokio_postgres::Row, conversation_id: &str) -> Message {
+    Message {
+        seq: r.get::<_, i64>(0) as u64,
+        msg_id: format!("msg-{}", r.get::<_, i64>(1)),
+        sender: r.get(2),
+        text: r.get(3),
+        timestamp: r.get::<_, i64>(4) as u64,
+        conversation_id: conversation_id.to_owned(),
+    }
+}
+
+async fn load_message(
+    tx: &Transaction<'_>,
+    thread: &str,
+    seq: u64,
+    conv: &str,
+) -> R<Option<Message>> {
+    let row = tx
+        .q_opt(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = $1 AND seq = $2"),
+            &[&thread, &to_sql_int(seq)],
+        )
+        .await?;
+    Ok(row.map(|r| to_message(&r, conv)))
+}
+
+async fn build_conversation(tx: &Transaction<'_>, user: &str, row: &Row) -> R<Conversation> {
+    let id = ConversationId::parse(&row.conversation_id)?;
+    let last = membership(tx, user, &id)
+        .await?
+        .newest_visible(last_seq(tx, &row.thread_id).await?);
+    let last_message = if last > row.cleared_seq {
+        load_message(tx, &row.thread_id, last, &row.conversation_id).await?
+    } else {
+        None
+    };
+    let (user_id, group_id, show_name) = match &id {
+        ConversationId::C2c(peer) => (Some(peer.clone()), None, peer.clone()),
+        ConversationId::Group(g) => {
+            let name: Option<String> = tx
+                .q_opt("SELECT name FROM chat_groups WHERE group_id = $1", &[g])
+                .await?
+                .map(|r| r.get(0));
+            (None, Some(g.clone()), name.unwrap_or_else(|| g.clone()))
+        }
+    };
+    Ok(Conversation {
+        conversation_id: row.conversation_id.clone(),
+        kind: id.kind() as u8,
+        user_id,
+        group_id,
+        show_name,
+        unread_count: u32::try_from(row.unread).unwrap_or(u32::MAX),
+        last_message,
+        order_key: row.order_key,
+    })
+}
+
+async fn live_conversation(
+    tx: &Transaction<'_>,
+    user: &str,
+    id: &ConversationId,
+) -> R<(Row, Conversation)> {
+    let canonical = id.canonical();
+    match load_row(tx, user, &canonical).await? {
+        Some(row) if row.live => {
+            let conv = build_conversation(tx, user, &row).await?;
+            Ok((row, conv))
+        }
+        _ => Err(ChatError::not_found(&canonical).into()),
+    }
+}
+
+/// The facts `rules::Membership` needs about `user` in the thread of `id`.
+async fn membership(tx: &Transaction<'_>, user: &str, id: &ConversationId) -> R<rules::Membership> {
+    let ConversationId::Group(group) = id else {
+        return Ok(rules::Membership::c2c());
+    };
+    let member = tx
+        .q_opt(
+            "SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2",
+            &[group, &user],
+        )
+        .await?
+        .is_some();
+    let absences = tx
+        .q(
+            "SELECT left_seq, back_seq FROM group_absences WHERE group_id = $1 AND user_id = $2",
+            &[group, &user],
+        )
+        .await?
+        .iter()
+        .map(|r| Absence {
+            left: r.get::<_, i64>(0) as u64,
+            back: r.get::<_, Option<i64>>(1).map(|b| b as u64),
+        })
+        .collect();
+    Ok(rules::Membership { member, absences })
+}
+
+async fn group_members(tx: &Transaction<'_>, group: &str) -> R<Vec<String>> {
+    let rows = tx
+        .q(
+            "SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id",
+            &[&group],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+async fn live_rows(tx: &Transaction<'_>, user: &str, below: u64, limit: usize) -> R<Vec<Row>> {
+    let rows = tx
+        .q(
+            &format!(
+                "SELECT {ROW_COLUMNS} FROM user_conversations
+                 WHERE user_id = $1 AND live AND order_key < $2
+                 ORDER BY order_key DESC LIMIT $3"
+            ),
+            &[&user, &to_sql_int(below), &to_sql_int(limit as u64)],
+        )
+        .await?;
+    Ok(rows.iter().map(to_row).collect())
+}
+
+async fn send_in(
+    tx: &Transaction<'_>,
+    feed: &mut Feed,
+    user: &str,
+    id: &ConversationId,
+    text: &str,
+    now_ms: u64,
+) -> R<SendReply> {
+    let canonical = id.canonical();
+    if let ConversationId::Group(g) = id {
+        // Membership cannot change under a send (upsert_group updates this row).
+        tx.x(
+            "SELECT 1 FROM chat_groups WHERE group_id = $1 FOR SHARE",
+            &[g],
+        )
+        .await?;
+    }
+    membership(tx, user, id).await?.check_send(id)?;
+    // (participant, the conversation ID as that participant sees it)
+    let participants: Vec<(String, String)> = match id {
+        ConversationId::C2c(peer) => vec![
+            (user.to_owned(), canonical.clone()),
+            (peer.clone(), ConversationId::c2c(user).canonical()),
+        ],
+        ConversationId::Group(g) => group_members(tx, g)
+            .await?
+            .into_iter()
+            .map(|m| (m, canonical.clone()))
+            .collect(),
+    };
+    let users: Vec<String> = participants.iter().map(|(p, _)| p.clone()).collect();
+    lock_users(tx, &users).await?;
+    let thread = rules::thread_key(user, id);
+    tx.x(
+        "INSERT INTO threads (thread_id, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+        &[&thread],
+    )
+    .await?;
+    let seq: i64 = tx
+        .q_one(
+            "UPDATE threads SET last_seq = last_seq + 1 WHERE thread_id = $1 RETURNING last_seq",
+            &[&thread],
+        )
+        .await?
+        .get(0);
+    let order_key: i64 = tx
+        .q_one("SELECT nextval('message_order_keys')", &[])
+        .await?
+        .get(0);
+    tx.x(
+        "INSERT INTO messages (thread_id, seq, order_key, sender, text, timestamp)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&thread, &seq, &order_key, &user, &text, &to_sql_int(now_ms)],
+    )
+    .await?;
+    let mut reply = None;
+    for (p, conv_id) in participants {
+        let unread_inc = i64::from(p != user);
+        tx.x(
+            "INSERT INTO user_conversations
+                (user_id, conversation_id, thread_id, live, unread, order_key)
+             VALUES ($1, $2, $3, TRUE, $4, $5)
+             ON CONFLICT (user_id, conversation_id) DO UPDATE SET live = TRUE,
+                unread = user_conversations.unread + excluded.unread,
+                order_key = excluded.order_key",
+            &[&p, &conv_id, &thread, &unread_inc, &order_key],
+        )
+        .await?;
+        let row = load_row(tx, &p, &conv_id)
+            .await?
+            .ok_or_else(|| server_error("row vanished"))?;
+        let conversation = build_conversation(tx, &p, &row).await?;
+        let message = load_message(tx, &thread, seq as u64, &conv_id)
+            .await?
+            .ok_or_else(|| server_error("message vanished"))?;
+        let change = Change::ConversationUpdated {
+            conversation: conversation.clone(),
+            message: Some(message.clone()),
+        };
+        let feed_seq = append_change(tx, feed, &p, change).await?;
+        if p == user {
+            reply = Some(SendReply {
+                message,
+                conversation,
+                feed_seq,
+            });
+        }
+    }
+    Ok(reply.ok_or_else(|| server_error("sender is not a participant"))?)
+}
+
+/// One page of a reset: live conversations with IDs after `after`, by ID.
+async fn reset_page(tx: &Transaction<'_>, user: &str, newest: u64, after: &str) -> R<ChangesReply> {
+    let rows = tx
+        .q(
+            &format!(
+                "SELECT {ROW_COLUMNS} FROM user_conversations
+                 WHERE user_id = $1 AND live AND conversation_id > $2
+                 ORDER BY conversation_id LIMIT $3"
+            ),
+            &[&user, &after, &(MAX_RESET_PAGE as i64 + 1)],
+        )
+        .await?;
+    let mut conversations = Vec::new();
+    let mut bytes = 0;
+    let mut has_more = false;
+    for row in rows.iter().map(to_row) {
+        if conversations.len() == MAX_RESET_PAGE {
+            has_more = true;
+            break;
+        }
+        let conv = build_conversation(tx, user, &row).await?;
+        bytes += json_len(&conv)?;
+        if bytes > REPLY_BYTES && !conversations.is_empty() {
+            has_more = true;
+            break;
+        }
+        conversations.push(conv);
+    }
+    Ok(ChangesReply {
+        cursor: newest,
+        reset: true,
+        next_after: has_more
+            .then(|| conversations.last().map(|c| c.conversation_id.clone()))
+            .flatten(),
+        conversations,
+        changes: Vec::new(),
+        has_more,
+    })
+}
+
+fn json_len<T: serde::Serialize>(value: &T) -> Result<usize> {
+    serde_json::to_vec(value)
+        .map(|v| v.len())
+        .map_err(server_error)
+}
+
+/// Parameters as `tokio-postgres` wants them.
+fn params<'a>(p: &'a [&'a (dyn ToSql + Sync)]) -> &'a [&'a (dyn ToSql + Sync)] {
+    p
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    async fn ensure_user(&self, user_id: &str) -> Result<()> {
+        write_tx!(self, |tx, feed| ensure_user(&tx, user_id).await?)
+    }
+
+    async fn list_conversations(
+        &self,
+        user_id: &str,
+        next_seq: u64,
+        count: usize,
+    ) -> Result<ConversationListReply> {
+        read_tx!(self, |tx| {
+            let below = if next_seq == 0 { u64::MAX } else { next_seq };
+            let mut rows = live_rows(&tx, user_id, below, count + 1).await?;
+            let is_finished = rows.len() <= count;
+            rows.truncate(count);
+            let mut list = Vec::with_capacity(rows.len());
+            for r in &rows {
+                list.push(build_conversation(&tx, user_id, r).await?);
+            }
+            ConversationListReply {
+                next_seq: list.last().map_or(0, |c| c.order_key),
+                conversation_list: list,
+                is_finished,
+            }
+        })
+    }
+
+    async fn get_conversation(&self, user_id: &str, id: &ConversationId) -> Result<Conversation> {
+        read_tx!(self, |tx| live_conversation(&tx, user_id, id).await?.1)
+    }
+
+    async fn send_text(
+        &self,
+        user_id: &str,
+        id: &ConversationId,
+        text: &str,
+        now_ms: u64,
+    ) -> Result<SendReply> {
+        write_tx!(self, |tx, feed| send_in(
+            &tx, &mut feed, user_id, id, text, now_ms
+        )
+        .await?)
+    }
+
+    async fn history(
+        &self,
+        user_id: &str,
+        id: &ConversationId,
+        count: usize,
+        before_seq: Option<u64>,
+    ) -> Result<HistoryReply> {
+        read_tx!(self, |tx| {
+            let canonical = id.canonical();
+            let row = load_row(&tx, user_id, &canonical).await?;
+            let member = membership(&tx, user_id, id).await?;
+            member.check_read(id, row.is_some())?;
+            let cleared = row.map_or(0, |r| r.cleared_seq);
+            let thread = rules::thread_key(user_id, id);
+            let before = before_seq.filter(|&s| s > 0).unwrap_or(u64::MAX);
+            let ranges = member.visible_ranges(cleared, before, last_seq(&tx, &thread).await?);
+            let mut message_list = Vec::with_capacity(count.min(100));
+            for (lo, hi) in ranges {
+                let left = count - message_list.len();
+                if left == 0 {
+                    break;
+                }
+                let page = tx
+                    .q(
+                        &format!(
+                            "SELECT {MESSAGE_COLUMNS} FROM messages
+                             WHERE thread_id = $1 AND seq >= $2 AND seq <= $3
+                             ORDER BY seq DESC LIMIT $4"
+                        ),
+                        params(&[&thread, &to_sql_int(lo), &to_sql_int(hi), &(left as i64)]),
+                    )
+                    .await?;
+                message_list.extend(page.iter().map(|r| to_message(r, &canonical)));
+            }
+            HistoryReply { message_list }
+        })
+    }
+
+    async fn mark_read(&self, user_id: &str, id: &ConversationId) -> Result<ReadReply> {
+        write_tx!(self, |tx, feed| {
+            lock_users(&tx, &[user_id.to_owned()]).await?;
+            let (row, _) = live_conversation(&tx, user_id, id).await?;
+            let last = membership(&tx, user_id, id)
+                .await?
+                .newest_visible(last_seq(&tx, &row.thread_id).await?);
+            tx.x(
+                "UPDATE user_conversations SET unread = 0, read_seq = $3
+                 WHERE user_id = $1 AND conversation_id = $2",
+                &[&user_id, &row.conversation_id, &to_sql_int(last)],
+            )
+            .await?;
+            let (_, conversation) = live_conversation(&tx, user_id, id).await?;
+            let change = Change::ConversationUpdated {
+                conversation: conversation.clone(),
+                message: None,
+            };
+            let feed_seq = append_change(&tx, &mut feed, user_id, change).await?;
+            ReadReply {
+                conversation,
+                feed_seq,
+            }
+        })
+    }
+
+    async fn delete_conversations(
+        &self,
+        user_id: &str,
+        ids: &[ConversationId],
+        clear_message: bool,
+    ) -> Result<Vec<Result<Deleted>>> {
+        write_tx!(self, |tx, feed| {
+            lock_users(&tx, &[user_id.to_owned()]).await?;
+            let mut results = Vec::with_capacity(ids.len());
+            for id in ids {
+                let canonical = id.canonical();
+                let row = match load_row(&tx, user_id, &canonical).await? {
+                    Some(row) if row.live => row,
+                    _ => {
+                        results.push(Err(ChatError::not_found(&canonical)));
+                        continue;
+                    }
+                };
+                let upto = membership(&tx, user_id, id)
+                    .await?
+                    .newest_visible(last_seq(&tx, &row.thread_id).await?);
+                tx.x(
+                    "UPDATE user_conversations SET live = FALSE, upto_seq = $3, unread = 0,
+                        read_seq = $3, cleared_seq = CASE WHEN $4 THEN $3 ELSE cleared_seq END
+                     WHERE user_id = $1 AND conversation_id = $2",
+                    &[&user_id, &canonical, &to_sql_int(upto), &clear_message],
+                )
+                .await?;
+                let change = Change::ConversationDeleted {
+                    conversation_id: canonical,
+                    clear_message,
+                    upto_seq: upto,
+                };
+                let feed_seq = append_change(&tx, &mut feed, user_id, change).await?;
+                results.push(Ok(Deleted {
+                    upto_seq: upto,
+                    feed_seq,
+                }));
+            }
+            results
+        })
+    }
+
+    async fn changes(
+        &self,
+        user_id: &str,
+        since: u64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ChangesReply> {
+        let after = after.unwrap_or("");
+        read_tx!(self, |tx| {
+            let newest = tx
+                .q_opt("SELECT feed_seq FROM users WHERE user_id = $1", &[&user_id])
+                .await?
+                .map_or(0, |r| r.get::<_, i64>(0)) as u64;
+            if since == 0 || since > newest {
+                reset_page(&tx, user_id, newest, after).await?
+            } else {
+                let rows = tx
+                    .q(
+                        "SELECT body, thread_id, last_seq, message_seq FROM changes
+                         WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                        &[&user_id, &to_sql_int(since), &to_sql_int(limit as u64 + 1)],
+                    )
+                    .await?;
+                let mut changes = Vec::new();
+                let mut bytes = 0;
+                let mut has_more = false;
+                for r in &rows {
+                    if changes.len() == limit {
+                        has_more = true;
+                        break;
+                    }
+                    let env = load_change(&tx, r).await?;
+                    bytes += json_len(&env)?;
+                    if bytes > REPLY_BYTES && !changes.is_empty() {
+                        has_more = true;
+                        break;
+                    }
+                    changes.push(env);
+                }
+                ChangesReply {
+                    cursor: changes.last().map_or(since, |e| e.seq),
+                    reset: false,
+                    conversations: Vec::new(),
+                    changes,
+                    has_more,
+                    next_after: None,
+                }
+            }
+        })
+    }
+
+    async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()> {
+        write_tx!(self, |tx, feed| {
+            // Locks the group row: sends to the group wait (they take it FOR SHARE).
+            tx.x(
+                "INSERT INTO chat_groups (group_id, name) VALUES ($1, $2)
+                 ON CONFLICT (group_id) DO UPDATE SET name = excluded.name",
+                &[&group_id, &name],
+            )
+            .await?;
+            let (removed, added) =
+                rules::membership_change(&group_members(&tx, group_id).await?, members);
+            let thread = rules::group_thread_key(group_id);
+            let last = to_sql_int(last_seq(&tx, &thread).await?);
+            for m in &removed {
+                tx.x(
+                    "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
+                    &[&group_id, m],
+                )
+                .await?;
+                tx.x(
+                    "INSERT INTO group_absences (group_id, user_id, left_seq, back_seq)
+                     VALUES ($1, $2, $3, NULL)
+                     ON CONFLICT (group_id, user_id, left_seq) DO UPDATE SET back_seq = NULL",
+                    &[&group_id, m, &last],
+                )
+                .await?;
+            }
+            for m in &added {
+                ensure_user(&tx, m).await?;
+                tx.x(
+                    "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[&group_id, m],
+                )
+                .await?;
+                // Back in the group: the open absence ends here (and vanishes if it hid nothing).
+                tx.x(
+                    "UPDATE group_absences SET back_seq = $3
+                     WHERE group_id = $1 AND user_id = $2 AND back_seq IS NULL",
+                    &[&group_id, m, &last],
+                )
+                .await?;
+                tx.x(
+                    "DELETE FROM group_absences
+                     WHERE group_id = $1 AND user_id = $2 AND back_seq = left_seq",
+                    &[&group_id, m],
+                )
+                .await?;
+            }
+        })
+    }
+
+    async fn close(&self) {
+        self.listener.abort();
+        self.pool.close();
+    }
+}
