@@ -10,10 +10,12 @@ pub mod postgres;
 pub mod publish_order;
 pub mod push;
 pub mod ratelimit;
+mod reply_budget;
 pub mod routes;
 pub mod sqlite;
 pub mod state;
 pub mod storage;
+mod stored_rows;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};

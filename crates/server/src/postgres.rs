@@ -12,15 +12,18 @@ mod listen;
 mod schema;
 
 use crate::error::server_error;
-use crate::storage::{ChangeSink, Deleted, Storage, REPLY_BYTES};
+use crate::reply_budget::ReplyBudget;
+use crate::storage::{ChangeSink, Deleted, Storage};
+use crate::stored_rows::{
+    self, now_ms, to_sql_int, ConversationRow, StoredEntry, MESSAGE_COLUMNS, ROW_COLUMNS,
+};
 use async_trait::async_trait;
 use chat_core::error::{ChatError, Result};
 use chat_core::id::ConversationId;
 use chat_core::model::{Conversation, Message};
 use chat_core::rules::{self, Absence};
 use chat_core::wire::{
-    Change, ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, ReadReply,
-    SendReply, MAX_RESET_PAGE,
+    Change, ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, ReadReply, SendReply,
 };
 use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -110,17 +113,6 @@ impl Cached for Transaction<'_> {
         let st = self.prepare_cached(sql).await?;
         Ok(self.execute(&st, p).await?)
     }
-}
-
-/// Client-supplied u64s may exceed BIGINT; clamp instead of failing.
-fn to_sql_int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 pub struct PgStorage {
@@ -255,27 +247,22 @@ async fn append_change(
         )
         .await?
         .get(0);
-    // Messages are stored once in their thread: the entry keeps (thread, seq) references.
-    let mut stored = ChangeEnvelope {
+    let env = ChangeEnvelope {
         seq: seq as u64,
         change,
     };
-    let mut refs: (Option<String>, Option<i64>, Option<i64>) = (None, None, None);
-    if let Change::ConversationUpdated {
-        conversation,
-        message,
-    } = &mut stored.change
-    {
-        let id = ConversationId::parse(&conversation.conversation_id)?;
-        refs.0 = Some(rules::thread_key(user, &id));
-        refs.1 = conversation.last_message.take().map(|m| m.seq as i64);
-        refs.2 = message.take().map(|m| m.seq as i64);
-    }
-    let body = serde_json::to_string(&stored).map_err(server_error)?;
+    let e = StoredEntry::new(user, &env)?;
     tx.x(
         "INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&user, &seq, &body, &refs.0, &refs.1, &refs.2],
+        &[
+            &user,
+            &seq,
+            &e.body,
+            &e.thread_id,
+            &e.last_seq,
+            &e.message_seq,
+        ],
     )
     .await?;
     tx.x(
@@ -289,28 +276,20 @@ async fn append_change(
 
 /// Rebuilds a feed entry, loading the messages it references.
 async fn load_change(tx: &Transaction<'_>, row: &tokio_postgres::Row) -> R<ChangeEnvelope> {
-    let body: String = row.get("body");
-    let thread: Option<String> = row.get("thread_id");
-    let last: Option<i64> = row.get("last_seq");
-    let message_seq: Option<i64> = row.get("message_seq");
-    let mut env: ChangeEnvelope = serde_json::from_str(&body).map_err(server_error)?;
-    if let (
-        Some(thread),
-        Change::ConversationUpdated {
-            conversation,
-            message,
-        },
-    ) = (thread, &mut env.change)
-    {
-        let conv = conversation.conversation_id.clone();
-        if let Some(seq) = last {
-            conversation.last_message = load_message(tx, &thread, seq as u64, &conv).await?;
-        }
-        if let Some(seq) = message_seq {
-            *message = load_message(tx, &thread, seq as u64, &conv).await?;
+    let entry = StoredEntry {
+        body: row.get("body"),
+        thread_id: row.get("thread_id"),
+        last_seq: row.get("last_seq"),
+        message_seq: row.get("message_seq"),
+    }
+    .read()?;
+    let mut loaded = [None, None];
+    for (slot, wanted) in loaded.iter_mut().zip(entry.wanted()) {
+        if let Some((thread, seq, conv)) = wanted {
+            *slot = load_message(tx, thread, seq, conv).await?;
         }
     }
-    Ok(env)
+    Ok(entry.complete(loaded))
 }
 
 /// Creates missing accounts, then locks the users' rows in ID order (see the module comment).
@@ -342,19 +321,8 @@ async fn ensure_user(tx: &Transaction<'_>, user: &str) -> R<()> {
     Ok(())
 }
 
-struct Row {
-    conversation_id: String,
-    thread_id: String,
-    live: bool,
-    cleared_seq: u64,
-    unread: u64,
-    order_key: u64,
-}
-
-const ROW_COLUMNS: &str = "conversation_id, thread_id, live, cleared_seq, unread, order_key";
-
-fn to_row(r: &tokio_postgres::Row) -> Row {
-    Row {
+fn to_row(r: &tokio_postgres::Row) -> ConversationRow {
+    ConversationRow {
         conversation_id: r.get(0),
         thread_id: r.get(1),
         live: r.get(2),
@@ -364,7 +332,11 @@ fn to_row(r: &tokio_postgres::Row) -> Row {
     }
 }
 
-async fn load_row(tx: &Transaction<'_>, user: &str, conversation_id: &str) -> R<Option<Row>> {
+async fn load_row(
+    tx: &Transaction<'_>,
+    user: &str,
+    conversation_id: &str,
+) -> R<Option<ConversationRow>> {
     let row = tx
         .q_opt(
             &format!(
@@ -387,18 +359,15 @@ async fn last_seq(tx: &Transaction<'_>, thread: &str) -> R<u64> {
     Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
 }
 
-const MESSAGE_COLUMNS: &str = "seq, order_key, sender, text, timestamp";
-
-/// A message row as the viewer sees it (`conversation_id` is relative to the viewer).
 fn to_message(r: &tokio_postgres::Row, conversation_id: &str) -> Message {
-    Message {
-        seq: r.get::<_, i64>(0) as u64,
-        msg_id: format!("msg-{}", r.get::<_, i64>(1)),
-        sender: r.get(2),
-        text: r.get(3),
-        timestamp: r.get::<_, i64>(4) as u64,
-        conversation_id: conversation_id.to_owned(),
-    }
+    stored_rows::message(
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        conversation_id,
+    )
 }
 
 async fn load_message(
@@ -416,43 +385,34 @@ async fn load_message(
     Ok(row.map(|r| to_message(&r, conv)))
 }
 
-async fn build_conversation(tx: &Transaction<'_>, user: &str, row: &Row) -> R<Conversation> {
+async fn build_conversation(
+    tx: &Transaction<'_>,
+    user: &str,
+    row: &ConversationRow,
+) -> R<Conversation> {
     let id = ConversationId::parse(&row.conversation_id)?;
     let last = membership(tx, user, &id)
         .await?
         .newest_visible(last_seq(tx, &row.thread_id).await?);
-    let last_message = if last > row.cleared_seq {
-        load_message(tx, &row.thread_id, last, &row.conversation_id).await?
-    } else {
-        None
+    let last_message = match row.shown_last(last) {
+        Some(seq) => load_message(tx, &row.thread_id, seq, &row.conversation_id).await?,
+        None => None,
     };
-    let (user_id, group_id, show_name) = match &id {
-        ConversationId::C2c(peer) => (Some(peer.clone()), None, peer.clone()),
-        ConversationId::Group(g) => {
-            let name: Option<String> = tx
-                .q_opt("SELECT name FROM chat_groups WHERE group_id = $1", &[g])
-                .await?
-                .map(|r| r.get(0));
-            (None, Some(g.clone()), name.unwrap_or_else(|| g.clone()))
-        }
+    let group_name = match &id {
+        ConversationId::C2c(_) => None,
+        ConversationId::Group(g) => tx
+            .q_opt("SELECT name FROM chat_groups WHERE group_id = $1", &[g])
+            .await?
+            .map(|r| r.get(0)),
     };
-    Ok(Conversation {
-        conversation_id: row.conversation_id.clone(),
-        kind: id.kind() as u8,
-        user_id,
-        group_id,
-        show_name,
-        unread_count: u32::try_from(row.unread).unwrap_or(u32::MAX),
-        last_message,
-        order_key: row.order_key,
-    })
+    Ok(row.conversation(&id, last_message, group_name))
 }
 
 async fn live_conversation(
     tx: &Transaction<'_>,
     user: &str,
     id: &ConversationId,
-) -> R<(Row, Conversation)> {
+) -> R<(ConversationRow, Conversation)> {
     let canonical = id.canonical();
     match load_row(tx, user, &canonical).await? {
         Some(row) if row.live => {
@@ -500,7 +460,12 @@ async fn group_members(tx: &Transaction<'_>, group: &str) -> R<Vec<String>> {
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-async fn live_rows(tx: &Transaction<'_>, user: &str, below: u64, limit: usize) -> R<Vec<Row>> {
+async fn live_rows(
+    tx: &Transaction<'_>,
+    user: &str,
+    below: u64,
+    limit: usize,
+) -> R<Vec<ConversationRow>> {
     let rows = tx
         .q(
             &format!(
@@ -607,6 +572,7 @@ async fn send_in(
 
 /// One page of a reset: live conversations with IDs after `after`, by ID.
 async fn reset_page(tx: &Transaction<'_>, user: &str, newest: u64, after: &str) -> R<ChangesReply> {
+    let mut page = ReplyBudget::reset_page();
     let rows = tx
         .q(
             &format!(
@@ -614,41 +580,15 @@ async fn reset_page(tx: &Transaction<'_>, user: &str, newest: u64, after: &str) 
                  WHERE user_id = $1 AND live AND conversation_id > $2
                  ORDER BY conversation_id LIMIT $3"
             ),
-            &[&user, &after, &(MAX_RESET_PAGE as i64 + 1)],
+            &[&user, &after, &to_sql_int(page.rows_to_fetch())],
         )
         .await?;
-    let mut conversations = Vec::new();
-    let mut bytes = 0;
-    let mut has_more = false;
     for row in rows.iter().map(to_row) {
-        if conversations.len() == MAX_RESET_PAGE {
-            has_more = true;
+        if !page.has_room() || !page.admit(build_conversation(tx, user, &row).await?)? {
             break;
         }
-        let conv = build_conversation(tx, user, &row).await?;
-        bytes += json_len(&conv)?;
-        if bytes > REPLY_BYTES && !conversations.is_empty() {
-            has_more = true;
-            break;
-        }
-        conversations.push(conv);
     }
-    Ok(ChangesReply {
-        cursor: newest,
-        reset: true,
-        next_after: has_more
-            .then(|| conversations.last().map(|c| c.conversation_id.clone()))
-            .flatten(),
-        conversations,
-        changes: Vec::new(),
-        has_more,
-    })
-}
-
-fn json_len<T: serde::Serialize>(value: &T) -> Result<usize> {
-    serde_json::to_vec(value)
-        .map(|v| v.len())
-        .map_err(server_error)
+    Ok(page.into_reset_reply(newest))
 }
 
 /// Parameters as `tokio-postgres` wants them.
@@ -825,37 +765,24 @@ impl Storage for PgStorage {
             if since == 0 || since > newest {
                 reset_page(&tx, user_id, newest, after).await?
             } else {
+                let mut page = ReplyBudget::feed(limit);
                 let rows = tx
                     .q(
                         "SELECT body, thread_id, last_seq, message_seq FROM changes
                          WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                        &[&user_id, &to_sql_int(since), &to_sql_int(limit as u64 + 1)],
+                        &[
+                            &user_id,
+                            &to_sql_int(since),
+                            &to_sql_int(page.rows_to_fetch()),
+                        ],
                     )
                     .await?;
-                let mut changes = Vec::new();
-                let mut bytes = 0;
-                let mut has_more = false;
                 for r in &rows {
-                    if changes.len() == limit {
-                        has_more = true;
+                    if !page.has_room() || !page.admit(load_change(&tx, r).await?)? {
                         break;
                     }
-                    let env = load_change(&tx, r).await?;
-                    bytes += json_len(&env)?;
-                    if bytes > REPLY_BYTES && !changes.is_empty() {
-                        has_more = true;
-                        break;
-                    }
-                    changes.push(env);
                 }
-                ChangesReply {
-                    cursor: changes.last().map_or(since, |e| e.seq),
-                    reset: false,
-                    conversations: Vec::new(),
-                    changes,
-                    has_more,
-                    next_after: None,
-                }
+                page.into_feed_reply(since)
             }
         })
     }

@@ -7,6 +7,7 @@
 use crate::error::server_error;
 use crate::publish_order::OrderedPublisher;
 use crate::storage::{ChangeSink, Deleted, Storage};
+use crate::stored_rows::{self, now_ms, to_sql_int, ConversationRow, MESSAGE_COLUMNS, ROW_COLUMNS};
 use async_trait::async_trait;
 use chat_core::error::{ChatError, Result};
 use chat_core::id::ConversationId;
@@ -95,17 +96,6 @@ pub struct SqliteStorage {
 /// Maps a SQLite failure to 9530.
 fn sql_failed(e: rusqlite::Error) -> ChatError {
     server_error(e)
-}
-
-/// Client-supplied u64s may exceed SQLite's i64; clamp instead of failing.
-fn to_sql_int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl SqliteStorage {
@@ -202,19 +192,8 @@ fn ensure_user(c: &Connection, user: &str) -> Result<()> {
     Ok(())
 }
 
-struct Row {
-    conversation_id: String,
-    thread_id: String,
-    live: bool,
-    cleared_seq: u64,
-    unread: u64,
-    order_key: u64,
-}
-
-const ROW_COLUMNS: &str = "conversation_id, thread_id, live, cleared_seq, unread, order_key";
-
-fn to_row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
-    Ok(Row {
+fn to_row(r: &rusqlite::Row) -> rusqlite::Result<ConversationRow> {
+    Ok(ConversationRow {
         conversation_id: r.get(0)?,
         thread_id: r.get(1)?,
         live: r.get::<_, i64>(2)? != 0,
@@ -224,7 +203,7 @@ fn to_row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     })
 }
 
-fn load_row(c: &Connection, user: &str, conversation_id: &str) -> Result<Option<Row>> {
+fn load_row(c: &Connection, user: &str, conversation_id: &str) -> Result<Option<ConversationRow>> {
     c.query_row(
         &format!(
             "SELECT {ROW_COLUMNS} FROM user_conversations WHERE user_id = ?1 AND conversation_id = ?2"
@@ -248,18 +227,15 @@ fn last_seq(c: &Connection, thread: &str) -> Result<u64> {
     Ok(seq.unwrap_or(0) as u64)
 }
 
-const MESSAGE_COLUMNS: &str = "seq, order_key, sender, text, timestamp";
-
-/// A message row as the viewer sees it (`conversation_id` is relative to the viewer).
 fn to_message(r: &rusqlite::Row, conversation_id: &str) -> rusqlite::Result<Message> {
-    Ok(Message {
-        seq: r.get::<_, i64>(0)? as u64,
-        msg_id: format!("msg-{}", r.get::<_, i64>(1)?),
-        sender: r.get(2)?,
-        text: r.get(3)?,
-        timestamp: r.get::<_, i64>(4)? as u64,
-        conversation_id: conversation_id.to_owned(),
-    })
+    Ok(stored_rows::message(
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        conversation_id,
+    ))
 }
 
 fn load_message(c: &Connection, thread: &str, seq: u64, conv: &str) -> Result<Option<Message>> {
@@ -272,45 +248,32 @@ fn load_message(c: &Connection, thread: &str, seq: u64, conv: &str) -> Result<Op
     .map_err(sql_failed)
 }
 
-fn build_conversation(c: &Connection, user: &str, row: &Row) -> Result<Conversation> {
+fn build_conversation(c: &Connection, user: &str, row: &ConversationRow) -> Result<Conversation> {
     let id = ConversationId::parse(&row.conversation_id)?;
     let last = membership(c, user, &id)?.newest_visible(last_seq(c, &row.thread_id)?);
-    let last_message = if last > row.cleared_seq {
-        load_message(c, &row.thread_id, last, &row.conversation_id)?
-    } else {
-        None
+    let last_message = match row.shown_last(last) {
+        Some(seq) => load_message(c, &row.thread_id, seq, &row.conversation_id)?,
+        None => None,
     };
-    let (user_id, group_id, show_name) = match &id {
-        ConversationId::C2c(peer) => (Some(peer.clone()), None, peer.clone()),
-        ConversationId::Group(g) => {
-            let name: Option<String> = c
-                .query_row(
-                    "SELECT name FROM chat_groups WHERE group_id = ?1",
-                    [g],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(sql_failed)?;
-            (None, Some(g.clone()), name.unwrap_or_else(|| g.clone()))
-        }
+    let group_name = match &id {
+        ConversationId::C2c(_) => None,
+        ConversationId::Group(g) => c
+            .query_row(
+                "SELECT name FROM chat_groups WHERE group_id = ?1",
+                [g],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_failed)?,
     };
-    Ok(Conversation {
-        conversation_id: row.conversation_id.clone(),
-        kind: id.kind() as u8,
-        user_id,
-        group_id,
-        show_name,
-        unread_count: u32::try_from(row.unread).unwrap_or(u32::MAX),
-        last_message,
-        order_key: row.order_key,
-    })
+    Ok(row.conversation(&id, last_message, group_name))
 }
 
 fn live_conversation(
     c: &Connection,
     user: &str,
     id: &ConversationId,
-) -> Result<(Row, Conversation)> {
+) -> Result<(ConversationRow, Conversation)> {
     let canonical = id.canonical();
     match load_row(c, user, &canonical)? {
         Some(row) if row.live => {
@@ -365,7 +328,7 @@ fn group_members(c: &Connection, group: &str) -> Result<Vec<String>> {
     Ok(members)
 }
 
-fn live_rows(c: &Connection, user: &str, below: u64, limit: usize) -> Result<Vec<Row>> {
+fn live_rows(c: &Connection, user: &str, below: u64, limit: usize) -> Result<Vec<ConversationRow>> {
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM user_conversations
