@@ -6,6 +6,7 @@ pub mod config;
 mod connection;
 pub mod error;
 pub mod extract;
+mod history_page;
 pub mod postgres;
 pub mod publish_order;
 pub mod push;

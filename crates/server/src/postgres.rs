@@ -12,6 +12,7 @@ mod listen;
 mod schema;
 
 use crate::error::server_error;
+use crate::history_page::HistoryPage;
 use crate::reply_budget::ReplyBudget;
 use crate::storage::{ChangeSink, Deleted, Storage};
 use crate::stored_rows::{
@@ -654,17 +655,11 @@ impl Storage for PgStorage {
             let row = load_row(&tx, user_id, &canonical).await?;
             let member = membership(&tx, user_id, id).await?;
             member.check_read(id, row.is_some())?;
-            let cleared = row.map_or(0, |r| r.cleared_seq);
             let thread = rules::thread_key(user_id, id);
-            let before = before_seq.filter(|&s| s > 0).unwrap_or(u64::MAX);
-            let ranges = member.visible_ranges(cleared, before, last_seq(&tx, &thread).await?);
-            let mut message_list = Vec::with_capacity(count.min(100));
-            for (lo, hi) in ranges {
-                let left = count - message_list.len();
-                if left == 0 {
-                    break;
-                }
-                let page = tx
+            let last = last_seq(&tx, &thread).await?;
+            let mut page = HistoryPage::new(&member, row.as_ref(), count, before_seq, last);
+            while let Some((lo, hi, left)) = page.next_range() {
+                let rows = tx
                     .q(
                         &format!(
                             "SELECT {MESSAGE_COLUMNS} FROM messages
@@ -674,9 +669,9 @@ impl Storage for PgStorage {
                         params(&[&thread, &to_sql_int(lo), &to_sql_int(hi), &(left as i64)]),
                     )
                     .await?;
-                message_list.extend(page.iter().map(|r| to_message(r, &canonical)));
+                page.extend(rows.iter().map(|r| to_message(r, &canonical)));
             }
-            HistoryReply { message_list }
+            page.into_reply()
         })
     }
 

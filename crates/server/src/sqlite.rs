@@ -5,6 +5,7 @@
 //! loads and stores the facts those rules need.
 
 use crate::error::server_error;
+use crate::history_page::HistoryPage;
 use crate::publish_order::OrderedPublisher;
 use crate::storage::{ChangeSink, Deleted, Storage};
 use crate::stored_rows::{self, now_ms, to_sql_int, ConversationRow, MESSAGE_COLUMNS, ROW_COLUMNS};
@@ -491,10 +492,9 @@ impl Storage for SqliteStorage {
             let row = load_row(c, &user, &canonical)?;
             let member = membership(c, &user, &id)?;
             member.check_read(&id, row.is_some())?;
-            let cleared = row.map_or(0, |r| r.cleared_seq);
             let thread = rules::thread_key(&user, &id);
-            let before = before_seq.filter(|&s| s > 0).unwrap_or(u64::MAX);
-            let ranges = member.visible_ranges(cleared, before, last_seq(c, &thread)?);
+            let last = last_seq(c, &thread)?;
+            let mut page = HistoryPage::new(&member, row.as_ref(), count, before_seq, last);
             let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages
@@ -502,13 +502,8 @@ impl Storage for SqliteStorage {
                      ORDER BY seq DESC LIMIT ?4"
                 ))
                 .map_err(sql_failed)?;
-            let mut message_list = Vec::with_capacity(count.min(100));
-            for (lo, hi) in ranges {
-                let left = count - message_list.len();
-                if left == 0 {
-                    break;
-                }
-                let page = stmt
+            while let Some((lo, hi, left)) = page.next_range() {
+                let rows = stmt
                     .query_map(
                         params![thread, to_sql_int(lo), to_sql_int(hi), left as i64],
                         |r| to_message(r, &canonical),
@@ -516,9 +511,9 @@ impl Storage for SqliteStorage {
                     .map_err(sql_failed)?
                     .collect::<rusqlite::Result<Vec<_>>>()
                     .map_err(sql_failed)?;
-                message_list.extend(page);
+                page.extend(rows);
             }
-            Ok(HistoryReply { message_list })
+            Ok(page.into_reply())
         })
         .await
     }
