@@ -1,15 +1,17 @@
 //! userSig: `base64url(JSON payload) "." base64url(HMAC-SHA256(secretKey, first part))`, no padding.
 
+use crate::error::server_error;
+use crate::storage::Storage;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chat_core::error::{quote, ChatError, ErrorCode};
 use chat_core::id::is_valid_user_id;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use sha2::Sha256;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -84,49 +86,64 @@ pub fn verify_user_sig(
 }
 
 /// WebSocket tickets: short-lived, single-use stand-ins for the userSig, so that no credential
-/// appears in a WebSocket URL (URLs end up in logs and browser console messages).
+/// appears in a WebSocket URL (URLs end up in logs and browser console messages). They live in
+/// the database, so that behind a load balancer the `POST /v1/ws-ticket` and the `GET /v1/ws`
+/// may land on different instances; only a digest is stored (a database reader cannot use it).
+/// This is the one place that decides lifetime, single use and the errors.
 pub struct Tickets {
     ttl: Duration,
-    live: Mutex<HashMap<String, (String, Instant)>>,
+    /// When expired tickets are next purged (Unix ms): at most once per lifetime.
+    next_purge_ms: AtomicU64,
 }
 
-/// Most tickets alive at once; a valid client holds one for a moment, so this only stops a flood.
-const MAX_TICKETS: usize = 100_000;
+fn digest(ticket: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(ticket.as_bytes()))
+}
 
 impl Tickets {
     pub fn new(ttl: Duration) -> Self {
         Tickets {
             ttl,
-            live: Mutex::new(HashMap::new()),
+            next_purge_ms: AtomicU64::new(0),
         }
     }
 
-    /// A fresh ticket for `user_id`, or `None` when too many are outstanding.
-    pub fn issue(&self, user_id: &str) -> Option<String> {
+    /// A fresh ticket for `user_id`. Issuing is bounded by the user's rate limit (the bearer
+    /// userSig is charged), and expired tickets are purged as new ones are issued.
+    pub async fn issue(
+        &self,
+        storage: &dyn Storage,
+        user_id: &str,
+        now_ms: u64,
+    ) -> Result<String, ChatError> {
         let mut bytes = [0u8; 24];
-        getrandom::fill(&mut bytes).ok()?;
+        getrandom::fill(&mut bytes).map_err(server_error)?;
         let ticket = URL_SAFE_NO_PAD.encode(bytes);
-        let now = Instant::now();
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        if live.len() >= MAX_TICKETS / 2 {
-            live.retain(|_, (_, expires)| *expires > now);
+        let ttl_ms = self.ttl.as_millis() as u64;
+        let due = self.next_purge_ms.load(Ordering::Relaxed);
+        if now_ms >= due
+            && self
+                .next_purge_ms
+                .compare_exchange(due, now_ms + ttl_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            storage.purge_tickets(now_ms).await?;
         }
-        if live.len() >= MAX_TICKETS {
-            return None;
-        }
-        live.insert(ticket.clone(), (user_id.to_owned(), now + self.ttl));
-        Some(ticket)
+        storage
+            .put_ticket(&digest(&ticket), user_id, now_ms + ttl_ms)
+            .await?;
+        Ok(ticket)
     }
 
-    /// The user a ticket was issued to; the ticket is used up either way.
-    pub fn redeem(&self, ticket: &str) -> Result<String, ChatError> {
-        let entry = self
-            .live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(ticket);
-        match entry {
-            Some((user, expires)) if expires > Instant::now() => Ok(user),
+    /// The user a ticket was issued to; the ticket is used up either way, on every instance.
+    pub async fn redeem(
+        &self,
+        storage: &dyn Storage,
+        ticket: &str,
+        now_ms: u64,
+    ) -> Result<String, ChatError> {
+        match storage.take_ticket(&digest(ticket)).await? {
+            Some((user, expires_ms)) if expires_ms > now_ms => Ok(user),
             Some(_) => Err(ChatError::new(
                 ErrorCode::UserSigInvalid,
                 "WebSocket ticket expired: get a new one from POST /v1/ws-ticket",
@@ -159,17 +176,5 @@ mod tests {
             verify_user_sig(&tampered, 7, "k", 1).unwrap_err().code,
             70003
         );
-    }
-
-    #[test]
-    fn tickets_are_single_use_and_expire() {
-        let tickets = Tickets::new(Duration::from_secs(30));
-        let t = tickets.issue("alice").unwrap();
-        assert_eq!(tickets.redeem(&t).unwrap(), "alice");
-        assert_eq!(tickets.redeem(&t).unwrap_err().code, 70003);
-        let expired = Tickets::new(Duration::ZERO);
-        let t = expired.issue("alice").unwrap();
-        assert_eq!(expired.redeem(&t).unwrap_err().code, 70003);
-        assert_ne!(tickets.issue("a"), tickets.issue("a"));
     }
 }

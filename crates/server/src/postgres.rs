@@ -834,6 +834,36 @@ impl Storage for PgStorage {
         })
     }
 
+    async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()> {
+        let expires = to_sql_int(expires_ms);
+        write_tx!(self, |tx, feed| {
+            tx.x(
+                "INSERT INTO ws_tickets (digest, user_id, expires_ms) VALUES ($1, $2, $3)",
+                &[&digest, &user_id, &expires],
+            )
+            .await?;
+        })
+    }
+
+    async fn take_ticket(&self, digest: &str) -> Result<Option<(String, u64)>> {
+        write_tx!(self, |tx, feed| {
+            tx.q_opt(
+                "DELETE FROM ws_tickets WHERE digest = $1 RETURNING user_id, expires_ms",
+                &[&digest],
+            )
+            .await?
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1).max(0) as u64))
+        })
+    }
+
+    async fn purge_tickets(&self, now_ms: u64) -> Result<()> {
+        let now = to_sql_int(now_ms);
+        write_tx!(self, |tx, feed| {
+            tx.x("DELETE FROM ws_tickets WHERE expires_ms < $1", &[&now])
+                .await?;
+        })
+    }
+
     async fn close(&self) {
         self.listener.abort();
         self.pool.close();

@@ -87,6 +87,15 @@ ALTER TABLE changes ADD COLUMN thread_id TEXT;
 ALTER TABLE changes ADD COLUMN last_seq INTEGER;
 ALTER TABLE changes ADD COLUMN message_seq INTEGER;
 "#,
+    // WebSocket tickets in the database, as on PostgreSQL (see auth::Tickets).
+    r#"
+CREATE TABLE ws_tickets (
+    digest TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ws_tickets_by_expiry ON ws_tickets(expires_ms);
+"#,
 ];
 
 pub struct SqliteStorage {
@@ -644,6 +653,45 @@ impl Storage for SqliteStorage {
                 )
                 .map_err(sql_failed)?;
             }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()> {
+        let (digest, user) = (digest.to_owned(), user_id.to_owned());
+        self.write(move |tx, _| {
+            tx.execute(
+                "INSERT INTO ws_tickets (digest, user_id, expires_ms) VALUES (?1, ?2, ?3)",
+                params![digest, user, to_sql_int(expires_ms)],
+            )
+            .map_err(sql_failed)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_ticket(&self, digest: &str) -> Result<Option<(String, u64)>> {
+        let digest = digest.to_owned();
+        self.write(move |tx, _| {
+            tx.query_row(
+                "DELETE FROM ws_tickets WHERE digest = ?1 RETURNING user_id, expires_ms",
+                params![digest],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)),
+            )
+            .optional()
+            .map_err(sql_failed)
+        })
+        .await
+    }
+
+    async fn purge_tickets(&self, now_ms: u64) -> Result<()> {
+        self.write(move |tx, _| {
+            tx.execute(
+                "DELETE FROM ws_tickets WHERE expires_ms < ?1",
+                params![to_sql_int(now_ms)],
+            )
+            .map_err(sql_failed)?;
             Ok(())
         })
         .await

@@ -99,6 +99,17 @@ pub trait Storage: Send + Sync {
     /// Creates or replaces a group and its member list.
     async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()>;
 
+    /// Stores a WebSocket ticket (by its digest) for `user_id` until `expires_ms`. The rules
+    /// (lifetime, single use, errors) are `auth::Tickets`; a backend only persists them.
+    async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()>;
+
+    /// Removes a ticket and returns (user, expires_ms), atomically: of several instances taking
+    /// the same ticket at once, exactly one gets it.
+    async fn take_ticket(&self, digest: &str) -> Result<Option<(String, u64)>>;
+
+    /// Drops tickets that expired before `now_ms`.
+    async fn purge_tickets(&self, now_ms: u64) -> Result<()>;
+
     /// Flushes and closes the database; later calls fail with 9530.
     async fn close(&self);
 }

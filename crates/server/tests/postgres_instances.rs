@@ -150,3 +150,44 @@ async fn a_read_mark_racing_a_send_leaves_the_right_unread_count() {
         assert_eq!(status, 200);
     }
 }
+
+#[tokio::test]
+async fn a_ticket_from_one_instance_opens_a_websocket_on_the_other_once() {
+    let Some((one, two)) = two_instances("tickets").await else {
+        return;
+    };
+    let ticket = one.ticket("alice").await;
+    let mut ws = raw_ws(&two, &ticket)
+        .await
+        .expect("opens on the other instance");
+    // Used: a replay fails on both instances with 401/70003.
+    for srv in [&one, &two] {
+        let (status, body) = raw_ws(srv, &ticket).await.unwrap_err();
+        assert_eq!(
+            (status, body["code"].as_u64()),
+            (401, Some(70003)),
+            "{body}"
+        );
+    }
+    // The socket opened on instance 2 receives a write made on instance 1.
+    one.say("bob", "c2c_alice", "hi").await;
+    let frame = next_frame(&mut ws, common::WAIT).await.expect("pushed");
+    assert_eq!(frame["message"]["text"], "hi", "{frame}");
+}
+
+/// Opens a WebSocket on `srv` with a given ticket; a refusal gives its status and JSON body.
+async fn raw_ws(srv: &Srv, ticket: &str) -> Result<common::Ws, (u16, serde_json::Value)> {
+    let url = format!(
+        "{}/v1/ws?ticket={ticket}",
+        srv.url.replacen("http", "ws", 1)
+    );
+    match tokio_tungstenite::connect_async(url).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            let body = resp.body().as_deref().unwrap_or(b"null");
+            let json = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+            Err((resp.status().as_u16(), json))
+        }
+        Err(e) => panic!("WebSocket to {} failed: {e}", srv.url),
+    }
+}

@@ -5,11 +5,13 @@ mod common;
 
 use chat_core::id::ConversationId;
 use chat_core::wire::{Change, ChangeEnvelope, MAX_CHANGES_PER_REPLY, MAX_RESET_PAGE};
+use chat_server::auth::Tickets;
 use chat_server::postgres::PgStorage;
 use chat_server::sqlite::SqliteStorage;
 use chat_server::storage::{ChangeSink, Storage};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Records every published entry per user.
 #[derive(Default)]
@@ -185,7 +187,34 @@ async fn pages_are_bounded(make: Make) {
     assert!(next.conversation_list[0].order_key < list.next_seq);
 }
 
+async fn tickets_open_once_and_expire(make: Make) {
+    let s = make(Arc::default()).await;
+    let tickets = Tickets::new(Duration::from_secs(30));
+    let t = tickets.issue(&*s, "alice", 1_000).await.unwrap();
+    assert_ne!(t, tickets.issue(&*s, "alice", 1_000).await.unwrap());
+    assert_eq!(tickets.redeem(&*s, &t, 2_000).await.unwrap(), "alice");
+    assert_eq!(
+        tickets.redeem(&*s, &t, 2_000).await.unwrap_err().code,
+        70003
+    );
+    let late = tickets.issue(&*s, "bob", 1_000).await.unwrap();
+    let err = tickets.redeem(&*s, &late, 31_000).await.unwrap_err();
+    assert_eq!(err.code, 70003);
+    assert!(err.message.contains("expired"), "{}", err.message);
+    // An expired ticket that nobody redeemed is purged when later ones are issued.
+    let stale = tickets.issue(&*s, "carol", 40_000).await.unwrap();
+    tickets.issue(&*s, "carol", 80_000).await.unwrap();
+    let err = tickets.redeem(&*s, &stale, 80_000).await.unwrap_err();
+    assert!(err.message.contains("unknown"), "{}", err.message);
+    // Taken at once by many (as by several instances): exactly one gets it.
+    let t = tickets.issue(&*s, "dave", 80_000).await.unwrap();
+    let tries = (0..8).map(|_| tickets.redeem(&*s, &t, 80_001));
+    let won = futures_util::future::join_all(tries).await;
+    assert_eq!(won.iter().filter(|r| r.is_ok()).count(), 1);
+}
+
 async fn run_all(make: Make) {
+    tickets_open_once_and_expire(make).await;
     c2c_send_reaches_both_sides_and_the_feed(make).await;
     deletion_hides_and_reports_seqs(make).await;
     group_membership_bounds_what_is_seen(make).await;

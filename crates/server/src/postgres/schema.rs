@@ -8,7 +8,8 @@ const MIGRATION_LOCK: i64 = 0x6368_6174_6d69_6772;
 
 /// Same tables as the SQLite schema (both SQLite versions in one). IDs are compared bytewise
 /// (`COLLATE "C"`), as SQLite does, so reset pages order conversations the same way.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     user_id TEXT COLLATE "C" PRIMARY KEY,
     created_at BIGINT NOT NULL,
@@ -66,7 +67,18 @@ CREATE TABLE changes (
     message_seq BIGINT,
     PRIMARY KEY (user_id, seq)
 );
-"#];
+"#,
+    // WebSocket tickets shared by the instances (see auth::Tickets). UNLOGGED: a crash may lose
+    // tickets that live 30 s anyway, and issuing one then writes no WAL.
+    r#"
+CREATE UNLOGGED TABLE ws_tickets (
+    digest TEXT COLLATE "C" PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+CREATE INDEX ws_tickets_by_expiry ON ws_tickets(expires_ms);
+"#,
+];
 
 pub async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::Error> {
     let tx = client.transaction().await?;

@@ -4,7 +4,7 @@ use crate::config::WsLimits;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, User};
 use crate::push::Subscription;
-use crate::state::AppState;
+use crate::state::{now_ms, AppState};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -48,7 +48,7 @@ pub async fn ws(
         .into());
     }
     let upgrade = upgrade.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let user = s.tickets.redeem(ticket)?;
+    let user = s.tickets.redeem(&*s.storage, ticket, now_ms()).await?;
     // Subscribe before answering so that nothing committed after the 101 can be missed.
     let sub = s.hub.subscribe(&user).map_err(|e| {
         ChatError::new(

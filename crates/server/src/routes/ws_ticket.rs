@@ -3,10 +3,9 @@
 
 use crate::error::ApiResult;
 use crate::extract::User;
-use crate::state::AppState;
+use crate::state::{now_ms, AppState};
 use axum::extract::State;
 use axum::Json;
-use chat_core::error::{ChatError, ErrorCode};
 use serde::Serialize;
 
 /// How long a ticket stays valid.
@@ -18,11 +17,6 @@ pub struct TicketReply {
 }
 
 pub async fn issue(State(s): State<AppState>, User(user): User) -> ApiResult<Json<TicketReply>> {
-    let ticket = s.tickets.issue(&user).ok_or_else(|| {
-        ChatError::new(
-            ErrorCode::FrequencyLimit,
-            "too many outstanding WebSocket tickets, retry later",
-        )
-    })?;
+    let ticket = s.tickets.issue(&*s.storage, &user, now_ms()).await?;
     Ok(Json(TicketReply { ticket }))
 }
