@@ -7,8 +7,13 @@
 //! `GET /v1/changes?since=0` (nothing lost, nothing doubled, in order). The server must run with
 //! `--dev --rate-limit 0` (and `--sync-conversation-deletion` so deletions are pushed too).
 //!
+//! `--server` given several times (instances on one PostgreSQL database): user i sends its HTTP
+//! requests to server i mod n and gets its WebSocket ticket there, but opens the WebSocket on
+//! server i+1 mod n, so every push crosses instances and every ticket is redeemed elsewhere.
+//!
 //! ```text
-//! chat-load --server http://127.0.0.1:PORT [--users 50] [--seconds 10] [--delete-every 5]
+//! chat-load --server http://127.0.0.1:PORT [--server URL2 ...] [--users 50] [--seconds 10]
+//!           [--delete-every 5]
 //!           [--prefix load] [--json FILE]        (--seconds at most 600)
 //! chat-load abuse --server URL --server-pid PID [...]   (see `chat-load abuse --help`)
 //! ```
@@ -57,9 +62,10 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct Options {
-    /// Server base URL, e.g. http://127.0.0.1:8080 (run with --dev --rate-limit 0).
+    /// Server base URL, e.g. http://127.0.0.1:8080 (run with --dev --rate-limit 0); repeat it
+    /// for instances sharing one database (each user's WebSocket is then on another instance).
     #[arg(long, required = true, value_parser = parse_server)]
-    server: Option<String>,
+    server: Vec<String>,
     /// Concurrent users.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(2..=1000))]
     users: u64,
@@ -193,14 +199,14 @@ pub(crate) async fn setup_user(
 /// committed afterwards is pushed) and collects the pushed seqs until `stop`.
 async fn open_socket(
     http: &reqwest::Client,
-    server: &str,
+    (server, ws_server): (&str, &str),
     user: &User,
     stop: Arc<AtomicBool>,
 ) -> Result<(Received, tokio::task::JoinHandle<()>), String> {
     let ticket = ws_ticket(http, server, &user.sig).await?;
     let ws_url = format!(
         "ws://{}/v1/ws?ticket={ticket}",
-        server.trim_start_matches("http://")
+        ws_server.trim_start_matches("http://")
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
         .await
@@ -388,17 +394,21 @@ async fn run(o: Options) -> Result<(), String> {
         .pool_max_idle_per_host(users_n * 2)
         .build()
         .map_err(|e| e.to_string())?;
-    let server: Arc<str> = o.server.clone().unwrap_or_default().into();
+    // User i: HTTP (and its ticket) on server i mod n, WebSocket on the next one.
+    let servers: Vec<Arc<str>> = o.server.iter().map(|s| Arc::from(s.as_str())).collect();
+    let http_server = |i: usize| servers[i % servers.len()].clone();
+    let ws_server = |i: usize| servers[(i + 1) % servers.len()].clone();
 
     // Users, logged in, each with one WebSocket.
     let mut users = Vec::with_capacity(users_n);
     for i in 0..users_n {
-        users.push(setup_user(&http, &server, format!("{prefix}_{i:03}")).await?);
+        users.push(setup_user(&http, &http_server(i), format!("{prefix}_{i:03}")).await?);
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut sockets = Vec::with_capacity(users_n);
-    for u in &users {
-        sockets.push(open_socket(&http, &server, u, stop.clone()).await?);
+    for (i, u) in users.iter().enumerate() {
+        let pair = (&*http_server(i), &*ws_server(i));
+        sockets.push(open_socket(&http, pair, u, stop.clone()).await?);
     }
     let users = Arc::new(users);
 
@@ -410,7 +420,7 @@ async fn run(o: Options) -> Result<(), String> {
         .map(|me| {
             tokio::spawn(run_user(
                 http.clone(),
-                server.clone(),
+                http_server(me),
                 me,
                 users.clone(),
                 deadline,
@@ -434,8 +444,8 @@ async fn run(o: Options) -> Result<(), String> {
 
     // Drain: wait (bounded) until every user has received up to its feed cursor.
     let mut cursors = Vec::with_capacity(users.len());
-    for u in users.iter() {
-        cursors.push(feed_cursor(&http, &server, u).await?);
+    for (i, u) in users.iter().enumerate() {
+        cursors.push(feed_cursor(&http, &http_server(i), u).await?);
     }
     let drain_started = Instant::now();
     loop {
@@ -476,8 +486,16 @@ async fn run(o: Options) -> Result<(), String> {
         )
     };
     println!(
-        "chat-load: {} users, {:.1} s, one delete every {} requests",
-        o.users, elapsed, o.delete_every
+        "chat-load: {} users, {:.1} s, one delete every {} requests, {} server instance(s){}",
+        o.users,
+        elapsed,
+        o.delete_every,
+        servers.len(),
+        if servers.len() > 1 {
+            " (each user's WebSocket on another instance than its requests)"
+        } else {
+            ""
+        }
     );
     println!();
     println!("| requests | count | per second | p50 ms | p99 ms | max ms |");
@@ -515,6 +533,7 @@ async fn run(o: Options) -> Result<(), String> {
     if let Some(path) = &o.json {
         let json = serde_json::json!({
             "users": o.users,
+            "instances": servers.len(),
             "seconds": elapsed,
             "requests": requests,
             "rps": rps,
