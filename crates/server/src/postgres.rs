@@ -150,6 +150,9 @@ macro_rules! in_tx {
                     $self.delivered.forget(&$feed.last);
                     return Err(e.into());
                 }
+                // Back to the pool before waiting: holding it, writers could starve the pool
+                // while the push they wait for needs a connection to be read.
+                drop(client);
                 if let Some(pushed) = pushed {
                     // Bounded: a lost listener must not hold the reply (sockets resync then).
                     let _ = tokio::time::timeout(PUSH_WAIT, pushed).await;
@@ -199,21 +202,7 @@ impl PgStorage {
         let mut pg = tokio_postgres::Config::from_str(url)
             .map_err(|e| format!("bad PostgreSQL URL {url}: {e}"))?;
         pg.connect_timeout(POOL_WAIT);
-        let manager = Manager::from_config(
-            pg.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size.max(1))
-            .wait_timeout(Some(POOL_WAIT))
-            .create_timeout(Some(POOL_WAIT))
-            .recycle_timeout(Some(POOL_WAIT))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| format!("cannot create the PostgreSQL pool: {e}"))?;
+        let pool = new_pool(&pg, pool_size.max(1))?;
         {
             let mut client = pool
                 .get()
@@ -223,14 +212,35 @@ impl PgStorage {
                 .await
                 .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
         }
+        // The listener reads notified entries through its own connection, so that pushes never
+        // queue behind requests for the shared pool.
+        let reader = new_pool(&pg, 1)?;
         let delivered = Arc::new(listen::Delivered::default());
-        let listener = listen::start(pg, pool.clone(), sink, delivered.clone()).await?;
+        let listener = listen::start(pg, reader, sink, delivered.clone()).await?;
         Ok(PgStorage {
             pool,
             listener,
             delivered,
         })
     }
+}
+
+fn new_pool(pg: &tokio_postgres::Config, size: usize) -> std::result::Result<Pool, String> {
+    let manager = Manager::from_config(
+        pg.clone(),
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .recycle_timeout(Some(POOL_WAIT))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| format!("cannot create the PostgreSQL pool: {e}"))
 }
 
 /// Appends `change` to `user`'s feed (the user row is locked by `lock_users`), notifies the
@@ -253,9 +263,13 @@ async fn append_change(
         change,
     };
     let e = StoredEntry::new(user, &env)?;
+    // One round trip for the entry and its notification.
     tx.x(
-        "INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "WITH entry AS (
+            INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
+         )
+         SELECT pg_notify($7, $8) FROM entry",
         &[
             &user,
             &seq,
@@ -263,12 +277,9 @@ async fn append_change(
             &e.thread_id,
             &e.last_seq,
             &e.message_seq,
+            &FEED_CHANNEL,
+            &format!("{seq}:{user}"),
         ],
-    )
-    .await?;
-    tx.x(
-        "SELECT pg_notify($1, $2)",
-        &[&FEED_CHANNEL, &format!("{seq}:{user}")],
     )
     .await?;
     feed.last = Some((user.to_owned(), seq as u64));
@@ -513,48 +524,53 @@ async fn send_in(
     let users: Vec<String> = participants.iter().map(|(p, _)| p.clone()).collect();
     lock_users(tx, &users).await?;
     let thread = rules::thread_key(user, id);
-    tx.x(
-        "INSERT INTO threads (thread_id, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING",
-        &[&thread],
-    )
-    .await?;
+    // Fewer round trips (each one counts under load): the thread's seq in one upsert, the order
+    // key taken by the insert, rows and the message returned instead of read back.
     let seq: i64 = tx
         .q_one(
-            "UPDATE threads SET last_seq = last_seq + 1 WHERE thread_id = $1 RETURNING last_seq",
+            "INSERT INTO threads (thread_id, last_seq) VALUES ($1, 1)
+             ON CONFLICT (thread_id) DO UPDATE SET last_seq = threads.last_seq + 1
+             RETURNING last_seq",
             &[&thread],
         )
         .await?
         .get(0);
+    let timestamp = to_sql_int(now_ms);
     let order_key: i64 = tx
-        .q_one("SELECT nextval('message_order_keys')", &[])
+        .q_one(
+            "INSERT INTO messages (thread_id, seq, order_key, sender, text, timestamp)
+             VALUES ($1, $2, nextval('message_order_keys'), $3, $4, $5) RETURNING order_key",
+            &[&thread, &seq, &user, &text, &timestamp],
+        )
         .await?
         .get(0);
-    tx.x(
-        "INSERT INTO messages (thread_id, seq, order_key, sender, text, timestamp)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&thread, &seq, &order_key, &user, &text, &to_sql_int(now_ms)],
-    )
-    .await?;
     let mut reply = None;
     for (p, conv_id) in participants {
         let unread_inc = i64::from(p != user);
-        tx.x(
-            "INSERT INTO user_conversations
-                (user_id, conversation_id, thread_id, live, unread, order_key)
-             VALUES ($1, $2, $3, TRUE, $4, $5)
-             ON CONFLICT (user_id, conversation_id) DO UPDATE SET live = TRUE,
-                unread = user_conversations.unread + excluded.unread,
-                order_key = excluded.order_key",
-            &[&p, &conv_id, &thread, &unread_inc, &order_key],
-        )
-        .await?;
-        let row = load_row(tx, &p, &conv_id)
-            .await?
-            .ok_or_else(|| server_error("row vanished"))?;
+        let row = tx
+            .q_one(
+                &format!(
+                    "INSERT INTO user_conversations
+                        (user_id, conversation_id, thread_id, live, unread, order_key)
+                     VALUES ($1, $2, $3, TRUE, $4, $5)
+                     ON CONFLICT (user_id, conversation_id) DO UPDATE SET live = TRUE,
+                        unread = user_conversations.unread + excluded.unread,
+                        order_key = excluded.order_key
+                     RETURNING {ROW_COLUMNS}"
+                ),
+                &[&p, &conv_id, &thread, &unread_inc, &order_key],
+            )
+            .await?;
+        let row = to_row(&row);
         let conversation = build_conversation(tx, &p, &row).await?;
-        let message = load_message(tx, &thread, seq as u64, &conv_id)
-            .await?
-            .ok_or_else(|| server_error("message vanished"))?;
+        let message = stored_rows::message(
+            seq,
+            order_key,
+            user.to_owned(),
+            text.to_owned(),
+            timestamp,
+            &conv_id,
+        );
         let change = Change::ConversationUpdated {
             conversation: conversation.clone(),
             message: Some(message.clone()),
