@@ -402,13 +402,27 @@ async fn build_conversation(
     user: &str,
     row: &ConversationRow,
 ) -> R<Conversation> {
+    build_conversation_with(tx, user, row, None).await
+}
+
+/// `written`: the message the caller just appended to the thread (its newest, under the
+/// thread's row lock), which then needs no reading back.
+async fn build_conversation_with(
+    tx: &Transaction<'_>,
+    user: &str,
+    row: &ConversationRow,
+    written: Option<&Message>,
+) -> R<Conversation> {
     let id = ConversationId::parse(&row.conversation_id)?;
-    let last = membership(tx, user, &id)
-        .await?
-        .newest_visible(last_seq(tx, &row.thread_id).await?);
-    let last_message = match row.shown_last(last) {
-        Some(seq) => load_message(tx, &row.thread_id, seq, &row.conversation_id).await?,
-        None => None,
+    let newest = match written {
+        Some(m) => m.seq,
+        None => last_seq(tx, &row.thread_id).await?,
+    };
+    let last = membership(tx, user, &id).await?.newest_visible(newest);
+    let last_message = match (row.shown_last(last), written) {
+        (Some(seq), Some(m)) if seq == m.seq => Some(m.clone()),
+        (Some(seq), _) => load_message(tx, &row.thread_id, seq, &row.conversation_id).await?,
+        (None, _) => None,
     };
     let group_name = match &id {
         ConversationId::C2c(_) => None,
@@ -562,7 +576,6 @@ async fn send_in(
             )
             .await?;
         let row = to_row(&row);
-        let conversation = build_conversation(tx, &p, &row).await?;
         let message = stored_rows::message(
             seq,
             order_key,
@@ -571,6 +584,7 @@ async fn send_in(
             timestamp,
             &conv_id,
         );
+        let conversation = build_conversation_with(tx, &p, &row, Some(&message)).await?;
         let change = Change::ConversationUpdated {
             conversation: conversation.clone(),
             message: Some(message.clone()),
