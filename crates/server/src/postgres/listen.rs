@@ -5,8 +5,10 @@
 //! connection drops, notifications may have been missed: every socket is closed
 //! (`ChangeSink::resync_all`), so clients catch up from the feed, and the listener reconnects.
 
-use super::{load_change, Cached, FEED_CHANNEL, R};
+use super::{FEED_CHANNEL, R};
 use crate::storage::ChangeSink;
+use crate::stored_rows::{self, StoredEntry, MESSAGE_COLUMNS};
+use chat_core::model::Message;
 use deadpool_postgres::Pool;
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -15,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, Client, Config, IsolationLevel, NoTls, Notification};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Notification};
 
 /// Notifications read ahead of delivery; when full, the connection is not polled (PostgreSQL
 /// keeps the rest in its own queue).
@@ -177,30 +179,62 @@ async fn deliver(pool: &Pool, sink: &dyn ChangeSink, batch: &[(String, u64)]) ->
     if users.is_empty() {
         return Ok(());
     }
-    let mut client = pool.get().await.map_err(crate::error::server_error)?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
+    // One statement (one snapshot, one round trip) reads the entries and the messages they
+    // reference: this connection is the push path of the whole instance.
+    let client = pool.get().await.map_err(crate::error::server_error)?;
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT c.user_id, c.body, c.thread_id, c.last_seq, c.message_seq, {last}, {new}
+                 FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS n(user_id, seq, i)
+                 JOIN changes c ON c.user_id = n.user_id AND c.seq = n.seq
+                 LEFT JOIN messages l ON l.thread_id = c.thread_id AND l.seq = c.last_seq
+                 LEFT JOIN messages m ON m.thread_id = c.thread_id AND m.seq = c.message_seq
+                 ORDER BY n.i",
+            last = prefixed("l"),
+            new = prefixed("m"),
+        ))
         .await?;
-    let rows = tx
-        .q(
-            "SELECT c.user_id, c.body, c.thread_id, c.last_seq, c.message_seq
-             FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS n(user_id, seq, i)
-             JOIN changes c ON c.user_id = n.user_id AND c.seq = n.seq
-             ORDER BY n.i",
-            &[&users, &seqs],
-        )
-        .await?;
+    let rows = client.query(&statement, &[&users, &seqs]).await?;
     if rows.len() != users.len() {
         return Err(crate::error::server_error("a notified feed entry is missing").into());
     }
     for row in &rows {
-        let env = load_change(&tx, row).await?;
-        let user: String = row.get("user_id");
-        sink.publish(&user, &env);
+        let entry = StoredEntry {
+            body: row.get(1),
+            thread_id: row.get(2),
+            last_seq: row.get(3),
+            message_seq: row.get(4),
+        }
+        .read()?;
+        let [last, new] = entry
+            .wanted()
+            .map(|w| w.map(|(_, _, conv)| conv.to_owned()));
+        let loaded = [joined(row, 5, last), joined(row, 10, new)];
+        let user: String = row.get(0);
+        sink.publish(&user, &entry.complete(loaded));
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// `MESSAGE_COLUMNS` of the table aliased `alias`.
+fn prefixed(alias: &str) -> String {
+    MESSAGE_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The message joined at column `at` (`MESSAGE_COLUMNS` order), if wanted and found.
+fn joined(row: &tokio_postgres::Row, at: usize, conversation: Option<String>) -> Option<Message> {
+    let conversation = conversation?;
+    let seq: Option<i64> = row.get(at);
+    Some(stored_rows::message(
+        seq?,
+        row.get(at + 1),
+        row.get(at + 2),
+        row.get(at + 3),
+        row.get(at + 4),
+        &conversation,
+    ))
 }
