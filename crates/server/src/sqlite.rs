@@ -7,6 +7,7 @@
 use crate::error::server_error;
 use crate::history_page::HistoryPage;
 use crate::publish_order::OrderedPublisher;
+use crate::reply_budget::ReplyBudget;
 use crate::storage::{ChangeSink, Deleted, Storage};
 use crate::stored_rows::{self, now_ms, to_sql_int, ConversationRow, MESSAGE_COLUMNS, ROW_COLUMNS};
 use async_trait::async_trait;
@@ -465,18 +466,13 @@ impl Storage for SqliteStorage {
         let user = user_id.to_owned();
         self.read(move |c| {
             let below = if next_seq == 0 { u64::MAX } else { next_seq };
-            let mut rows = live_rows(c, &user, below, count + 1)?;
-            let is_finished = rows.len() <= count;
-            rows.truncate(count);
-            let list = rows
-                .iter()
-                .map(|r| build_conversation(c, &user, r))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(ConversationListReply {
-                next_seq: list.last().map_or(0, |c| c.order_key),
-                conversation_list: list,
-                is_finished,
-            })
+            let mut page = ReplyBudget::list_page(count);
+            for row in live_rows(c, &user, below, page.rows_to_fetch() as usize)? {
+                if !page.has_room() || !page.admit(build_conversation(c, &user, &row)?)? {
+                    break;
+                }
+            }
+            Ok(page.into_list_reply())
         })
         .await
     }
@@ -531,7 +527,7 @@ impl Storage for SqliteStorage {
                     .map_err(sql_failed)?
                     .collect::<rusqlite::Result<Vec<_>>>()
                     .map_err(sql_failed)?;
-                page.extend(rows);
+                page.extend(rows)?;
             }
             Ok(page.into_reply())
         })
