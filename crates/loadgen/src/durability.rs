@@ -1,5 +1,5 @@
 //! `chat-load durability`: users send messages to a chat-server this command starts on a file
-//! database; mid-run the server is killed with SIGKILL (no shutdown, no final checkpoint) and
+//! database (or PostgreSQL); mid-run the server is killed with SIGKILL (no shutdown, no final checkpoint) and
 //! restarted on the same file, several rounds. Afterwards, on the last server, every send that
 //! was acknowledged (2xx with its message) must be in the sender's history, the acknowledged
 //! feed entry must be the sender's entry for that message, and every user's change feed must be
@@ -20,7 +20,8 @@ pub struct DurabilityArgs {
     /// The chat-server binary to start (and kill) on `--db`.
     #[arg(long)]
     server_bin: PathBuf,
-    /// SQLite database file (created; reused across the restarts).
+    /// The server's `--db`: a SQLite file (created; reused across the restarts) or a
+    /// postgres:// URL (only the server process is killed, not PostgreSQL).
     #[arg(long)]
     db: PathBuf,
     /// Concurrent senders.
