@@ -8,7 +8,7 @@
 //   BENCH_URL_LOAD   chat-server --dev --rate-limit 0 --sync-conversation-deletion (chat-load)
 //   BENCH_URL_ABUSE, BENCH_PID_ABUSE  chat-server --dev --rate-limit 0 and its PID (chat-load abuse)
 //   BENCH_TMP        a temp dir for intermediate files
-// Knobs: BENCH_ONLY=sizes,delete,cold,propagation,load,abuse  DELETE_ROUNDS=5  COLD_CONVS=10000
+// Knobs: BENCH_ONLY=sizes,delete,cold,propagation,load,abuse,durability  DELETE_ROUNDS=5  COLD_CONVS=10000
 //        COLD_RELOADS=5  PROP_N=200  LOAD_SECONDS=10  LOAD_USERS=50
 import { createRequire } from "node:module";
 import { spawnSync, spawn } from "node:child_process";
@@ -296,6 +296,24 @@ async function abuse(server, pid) {
   return { rows: JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
 }
 
+// ---------------------------------------------------------------- 7. kill -9 durability
+// chat-load starts its own chat-server on a file DB (it kills and restarts it by PID).
+async function durability() {
+  const bin = join(ROOT, "target/release/chat-load");
+  const out = join(TMP, "durability.json");
+  const args = ["durability", "--server-bin", join(ROOT, "target/release/chat-server"), "--db", join(TMP, "durability/chat.db"), "--json", out];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  child.stdout.on("data", (d) => { stdout += d; });
+  child.stderr.on("data", (d) => { stderr += d; });
+  const killer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+  const code = await new Promise((r) => child.once("exit", (c) => r(c)));
+  clearTimeout(killer);
+  if (!existsSync(out)) throw new Error(`chat-load durability exited ${code}: ${stderr}`);
+  log(stdout.trim());
+  return { ...JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
+}
+
 // ---------------------------------------------------------------- report
 function meets(ok) { return ok ? "✅ met" : "❌ missed"; }
 
@@ -348,6 +366,11 @@ function report(R) {
     row("**Server under load: every push exactly once per user**", `${l.delivery.users_exact}/${l.users} users exact (${l.delivery.events} events, lost ${l.delivery.lost}, doubled ${l.delivery.doubled})`, "all users exact", meets(l.delivery.exact && l.errors === 0));
     if (!l.delivery.exact || l.errors) notes.push(`Load: delivery not exact or errors (${l.errors}, first: ${l.first_error}).`);
   }
+  if (R.durability) {
+    const d = R.durability;
+    row(`**kill -9 durability: ${d.users} users sending, ${d.rounds} × (${f1(d.kill_after_s)} s, SIGKILL, restart on the same file DB)**`, `${d.acked} acknowledged sends, ${d.lost} lost; ${d.feed_gaps} feed gaps in ${d.feed_entries} entries`, "0 lost, 0 gaps", meets(d.ok));
+    if (!d.ok) notes.push(`Durability: ${d.lost} acknowledged sends lost, ${d.wrong_feed_entry} wrong feed entries, ${d.feed_gaps} feed gaps.`);
+  }
   if (R.abuse) {
     const rows = R.abuse.rows, base = rows[0], worst = Math.max(...rows.slice(1).map((r) => r.p50_ms));
     const peak = Math.max(...rows.map((r) => r.rss_peak));
@@ -390,6 +413,7 @@ function report(R) {
   }
   if (R.load) lines.push("### chat-load", "", "```", R.load.text, "```", "");
   if (R.abuse) lines.push("### Server under abuse", "", R.abuse.text, "");
+  if (R.durability) lines.push("### kill -9 durability", "", "```", R.durability.text, "```", "");
   const errs = Object.entries(R).filter(([, v]) => v && v.errors && v.errors.length).map(([k, v]) => `- ${k}: ${v.errors.slice(0, 5).join("; ")}`);
   if (errs.length) lines.push("### Page errors seen", "", ...errs, "");
   return lines.join("\n");
@@ -415,6 +439,7 @@ try {
 }
 if (want("load")) R.load = await guard("Server under load", () => load(env.BENCH_URL_LOAD));
 if (want("abuse")) R.abuse = await guard("Server under abuse", () => abuse(env.BENCH_URL_ABUSE, env.BENCH_PID_ABUSE));
+if (want("durability")) R.durability = await guard("kill -9 durability", () => durability());
 const md = report(R);
 console.log(md);
 const outFile = resolve(ROOT, env.BENCH_OUT ?? "bench/results.md");

@@ -596,14 +596,8 @@ impl Engine {
             None => None,
             Some(msg_id) => Some(self.seq_of(&session, &canonical, msg_id).await?),
         };
-        let messages = match self
-            .inner
-            .transport
-            .history(&canonical, count, before_seq)
-            .await
-        {
-            Ok(reply) => {
-                let fresh = reply.message_list;
+        let messages = match self.server_history(&canonical, count, before_seq).await {
+            Ok(fresh) => {
                 if !fresh.is_empty() && self.is_current(&session) {
                     let batch = crate::store::StoreBatch {
                         put_messages: fresh.clone(),
@@ -627,6 +621,34 @@ impl Engine {
             Err(e) => return Err(e),
         };
         Ok(messages.iter().map(|m| m.styled(self.style())).collect())
+    }
+
+    /// Up to `count` messages before `before_seq`: a page the server cut at its byte budget
+    /// (`hasMore`) is continued from its last message, so a short page is never taken for the
+    /// start of the conversation.
+    async fn server_history(
+        &self,
+        canonical: &str,
+        count: usize,
+        mut before_seq: Option<u64>,
+    ) -> Result<Vec<Message>> {
+        let mut messages: Vec<Message> = Vec::new();
+        loop {
+            let reply = self
+                .inner
+                .transport
+                .history(canonical, count - messages.len(), before_seq)
+                .await?;
+            let cut = reply.has_more;
+            messages.extend(reply.message_list);
+            // Every continued page holds at least one message, so this ends within `count` pages.
+            match messages.last() {
+                Some(last) if cut && messages.len() < count && last.seq > 1 => {
+                    before_seq = Some(last.seq);
+                }
+                _ => return Ok(messages),
+            }
+        }
     }
 
     async fn seq_of(&self, session: &Session, canonical: &str, msg_id: &str) -> Result<u64> {

@@ -141,11 +141,15 @@ pub struct SendReply {
 }
 
 /// `GET /v1/messages?conversationID=X&count=N[&beforeSeq=S]`: newest first, only what this user
-/// may see (nothing at or below a cleared seq).
+/// may see (nothing at or below a cleared seq). `hasMore`: the page was cut by the server's byte
+/// budget before `count` messages, and older ones follow: ask again with `beforeSeq` = the seq of
+/// the last message returned (a page of `count` messages says nothing either way).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryReply {
     pub message_list: Vec<Message>,
+    #[serde(default)]
+    pub has_more: bool,
 }
 
 /// `POST /v1/conversations/read` with `{ "conversationID": ... }`: the conversation after it.

@@ -213,6 +213,20 @@ fn clear_versus_keep_history() {
 }
 
 #[test]
+fn history_pages_cut_by_the_server_are_continued() {
+    let server = FakeServer::new();
+    server.history_cut.set(3);
+    let alice = device(&server, "alice", IdStyle::Native);
+    let bob = device(&server, "bob", IdStyle::Native);
+    for i in 0..10 {
+        bob.send("c2c_alice", &format!("m{i}"));
+    }
+    // Four server pages (3 + 3 + 3 + 1) make one list: a cut page is not the start.
+    let expected: Vec<String> = (0..10).rev().map(|i| format!("m{i}")).collect();
+    assert_eq!(alice.history("c2c_bob"), expected);
+}
+
+#[test]
 fn local_messages_are_cleared_only_with_clear_message() {
     let (server, alice, _bob) = setup();
     alice.history("c2c_bob"); // caches both messages locally

@@ -16,12 +16,14 @@
 //!           [--delete-every 5]
 //!           [--prefix load] [--json FILE]        (--seconds at most 600)
 //! chat-load abuse --server URL --server-pid PID [...]   (see `chat-load abuse --help`)
+//! chat-load durability --server-bin PATH --db FILE [...] (kill -9 mid-run; see --help)
 //! ```
 //!
 //! Every loop is bounded: the load phase by `--seconds`, the drain phase by 15 s, every HTTP
 //! request by a 10 s timeout.
 
 mod abuse;
+mod durability;
 mod rawws;
 
 use chat_core::wire::{
@@ -58,6 +60,9 @@ struct Cli {
 enum Command {
     /// Hostile clients against one server: idle sockets, slow readers, a ping flood, slowloris.
     Abuse(abuse::AbuseArgs),
+    /// Sends while the server (started here on a file DB) is killed with SIGKILL and restarted;
+    /// then every acknowledged send must be stored and every feed gapless.
+    Durability(durability::DurabilityArgs),
 }
 
 #[derive(Args, Debug)]
@@ -370,6 +375,7 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Abuse(args)) => abuse::run(args).await,
+        Some(Command::Durability(args)) => durability::run(args).await,
         None => run(cli.load).await,
     };
     if let Err(e) = result {

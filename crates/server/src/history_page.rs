@@ -1,7 +1,10 @@
-//! A `history` page, shared by the storage backends: newest first, at most `count` messages,
-//! read range by range from the seqs the user may see. A backend only runs the range queries.
+//! A `history` page, shared by the storage backends: newest first, at most `count` messages and
+//! about `REPLY_BYTES` of JSON, read range by range from the seqs the user may see. A backend
+//! only runs the range queries.
 
+use crate::reply_budget::ReplyBudget;
 use crate::stored_rows::ConversationRow;
+use chat_core::error::Result;
 use chat_core::model::Message;
 use chat_core::rules::Membership;
 use chat_core::wire::HistoryReply;
@@ -9,7 +12,7 @@ use chat_core::wire::HistoryReply;
 pub struct HistoryPage {
     count: usize,
     ranges: std::vec::IntoIter<(u64, u64)>,
-    message_list: Vec<Message>,
+    budget: ReplyBudget<Message>,
 }
 
 impl HistoryPage {
@@ -27,28 +30,31 @@ impl HistoryPage {
         HistoryPage {
             count,
             ranges: member.visible_ranges(cleared, before, last_seq).into_iter(),
-            message_list: Vec::with_capacity(count.min(100)),
+            budget: ReplyBudget::history(count),
         }
     }
 
     /// The next seq range to read, newest first, and how many messages it may still give; None
     /// once the page is full or every range was read.
     pub fn next_range(&mut self) -> Option<(u64, u64, usize)> {
-        let left = self.count - self.message_list.len();
-        if left == 0 {
+        if self.budget.is_full() {
             return None;
         }
+        let left = self.count - self.budget.len();
         self.ranges.next().map(|(lo, hi)| (lo, hi, left))
     }
 
-    /// Adds the messages read for the last range, newest first.
-    pub fn extend(&mut self, messages: impl IntoIterator<Item = Message>) {
-        self.message_list.extend(messages);
+    /// Adds the messages read for the last range, newest first, until the byte budget is used.
+    pub fn extend(&mut self, messages: impl IntoIterator<Item = Message>) -> Result<()> {
+        for m in messages {
+            if !self.budget.admit(m)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub fn into_reply(self) -> HistoryReply {
-        HistoryReply {
-            message_list: self.message_list,
-        }
+        self.budget.into_history_reply()
     }
 }

@@ -641,18 +641,14 @@ impl Storage for PgStorage {
     ) -> Result<ConversationListReply> {
         read_tx!(self, |tx| {
             let below = if next_seq == 0 { u64::MAX } else { next_seq };
-            let mut rows = live_rows(&tx, user_id, below, count + 1).await?;
-            let is_finished = rows.len() <= count;
-            rows.truncate(count);
-            let mut list = Vec::with_capacity(rows.len());
-            for r in &rows {
-                list.push(build_conversation(&tx, user_id, r).await?);
+            let mut page = ReplyBudget::list_page(count);
+            let rows_wanted = page.rows_to_fetch() as usize;
+            for r in &live_rows(&tx, user_id, below, rows_wanted).await? {
+                if !page.has_room() || !page.admit(build_conversation(&tx, user_id, r).await?)? {
+                    break;
+                }
             }
-            ConversationListReply {
-                next_seq: list.last().map_or(0, |c| c.order_key),
-                conversation_list: list,
-                is_finished,
-            }
+            page.into_list_reply()
         })
     }
 
@@ -699,7 +695,7 @@ impl Storage for PgStorage {
                         params(&[&thread, &to_sql_int(lo), &to_sql_int(hi), &(left as i64)]),
                     )
                     .await?;
-                page.extend(rows.iter().map(|r| to_message(r, &canonical)));
+                page.extend(rows.iter().map(|r| to_message(r, &canonical)))?;
             }
             page.into_reply()
         })

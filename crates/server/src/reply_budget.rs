@@ -1,12 +1,15 @@
-//! The bounds of a `changes` reply, shared by the storage backends: at most a number of items
-//! and about `REPLY_BYTES` of JSON (at least one item is always returned). Each backend builds
-//! items in its own (sync or async) loop and asks the budget before and after each one.
+//! The bounds of a `changes`, history or conversation-list reply, shared by the storage
+//! backends: at most a number of items and about `REPLY_BYTES` of JSON (at least one item is
+//! always returned). Each backend builds items in its own (sync or async) loop and asks the
+//! budget before and after each one.
 
 use crate::error::server_error;
 use crate::storage::REPLY_BYTES;
 use chat_core::error::Result;
-use chat_core::model::Conversation;
-use chat_core::wire::{ChangeEnvelope, ChangesReply, MAX_RESET_PAGE};
+use chat_core::model::{Conversation, Message};
+use chat_core::wire::{
+    ChangeEnvelope, ChangesReply, ConversationListReply, HistoryReply, MAX_RESET_PAGE,
+};
 use serde::Serialize;
 
 pub struct ReplyBudget<T> {
@@ -52,7 +55,34 @@ impl<T: Serialize> ReplyBudget<T> {
     }
 }
 
+impl<T> ReplyBudget<T> {
+    /// Items admitted so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the reply is full (by count or bytes).
+    pub fn is_full(&self) -> bool {
+        self.has_more || self.items.len() == self.max
+    }
+}
+
 impl ReplyBudget<Conversation> {
+    /// A page of the conversation list: at most `count` conversations.
+    pub fn list_page(count: usize) -> Self {
+        Self::new(count)
+    }
+
+    /// The list reply; a page cut by count or bytes is not finished and continues below the
+    /// orderKey of its last conversation.
+    pub fn into_list_reply(self) -> ConversationListReply {
+        ConversationListReply {
+            next_seq: self.items.last().map_or(0, |c| c.order_key),
+            conversation_list: self.items,
+            is_finished: !self.has_more,
+        }
+    }
+
     /// A reset page: at most `MAX_RESET_PAGE` conversations.
     pub fn reset_page() -> Self {
         Self::new(MAX_RESET_PAGE)
@@ -91,6 +121,22 @@ impl ReplyBudget<ChangeEnvelope> {
             changes,
             has_more: self.has_more,
             next_after: None,
+        }
+    }
+}
+
+impl ReplyBudget<Message> {
+    /// A history page: at most `count` messages.
+    pub fn history(count: usize) -> Self {
+        Self::new(count)
+    }
+
+    /// Only a page cut by bytes says `hasMore` (see `HistoryReply`).
+    pub fn into_history_reply(self) -> HistoryReply {
+        let cut = self.has_more && self.items.len() < self.max;
+        HistoryReply {
+            message_list: self.items,
+            has_more: cut,
         }
     }
 }

@@ -7,6 +7,7 @@
 use crate::error::server_error;
 use crate::history_page::HistoryPage;
 use crate::publish_order::OrderedPublisher;
+use crate::reply_budget::ReplyBudget;
 use crate::storage::{ChangeSink, Deleted, Storage};
 use crate::stored_rows::{self, now_ms, to_sql_int, ConversationRow, MESSAGE_COLUMNS, ROW_COLUMNS};
 use async_trait::async_trait;
@@ -103,6 +104,25 @@ pub struct SqliteStorage {
     publisher: Arc<OrderedPublisher>,
 }
 
+/// Statements kept prepared per connection: every statement of this file fits, so none is parsed
+/// again (parsing was about a fifth of a write's CPU time).
+const STATEMENT_CACHE: usize = 64;
+
+/// `Connection::execute` through the statement cache.
+fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
+/// `Connection::query_row` through the statement cache.
+fn cached_row<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(params, f)
+}
+
 /// Maps a SQLite failure to 9530.
 fn sql_failed(e: rusqlite::Error) -> ChatError {
     server_error(e)
@@ -131,6 +151,7 @@ impl SqliteStorage {
     }
 
     fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
@@ -194,7 +215,8 @@ impl SqliteStorage {
 }
 
 fn ensure_user(c: &Connection, user: &str) -> Result<()> {
-    c.execute(
+    exec(
+        c,
         "INSERT OR IGNORE INTO users (user_id, created_at) VALUES (?1, ?2)",
         params![user, now_ms()],
     )
@@ -214,26 +236,23 @@ fn to_row(r: &rusqlite::Row) -> rusqlite::Result<ConversationRow> {
 }
 
 fn load_row(c: &Connection, user: &str, conversation_id: &str) -> Result<Option<ConversationRow>> {
-    c.query_row(
-        &format!(
-            "SELECT {ROW_COLUMNS} FROM user_conversations WHERE user_id = ?1 AND conversation_id = ?2"
-        ),
-        params![user, conversation_id],
-        to_row,
-    )
-    .optional()
-    .map_err(sql_failed)
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM user_conversations WHERE user_id = ?1 AND conversation_id = ?2"
+    );
+    cached_row(c, &sql, params![user, conversation_id], to_row)
+        .optional()
+        .map_err(sql_failed)
 }
 
 fn last_seq(c: &Connection, thread: &str) -> Result<u64> {
-    let seq: Option<i64> = c
-        .query_row(
-            "SELECT last_seq FROM threads WHERE thread_id = ?1",
-            [thread],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(sql_failed)?;
+    let seq: Option<i64> = cached_row(
+        c,
+        "SELECT last_seq FROM threads WHERE thread_id = ?1",
+        [thread],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(sql_failed)?;
     Ok(seq.unwrap_or(0) as u64)
 }
 
@@ -249,7 +268,8 @@ fn to_message(r: &rusqlite::Row, conversation_id: &str) -> rusqlite::Result<Mess
 }
 
 fn load_message(c: &Connection, thread: &str, seq: u64, conv: &str) -> Result<Option<Message>> {
-    c.query_row(
+    cached_row(
+        c,
         &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ?1 AND seq = ?2"),
         params![thread, to_sql_int(seq)],
         |r| to_message(r, conv),
@@ -267,14 +287,14 @@ fn build_conversation(c: &Connection, user: &str, row: &ConversationRow) -> Resu
     };
     let group_name = match &id {
         ConversationId::C2c(_) => None,
-        ConversationId::Group(g) => c
-            .query_row(
-                "SELECT name FROM chat_groups WHERE group_id = ?1",
-                [g],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_failed)?,
+        ConversationId::Group(g) => cached_row(
+            c,
+            "SELECT name FROM chat_groups WHERE group_id = ?1",
+            [g],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_failed)?,
     };
     Ok(row.conversation(&id, last_message, group_name))
 }
@@ -299,15 +319,15 @@ fn membership(c: &Connection, user: &str, id: &ConversationId) -> Result<rules::
     let ConversationId::Group(group) = id else {
         return Ok(rules::Membership::c2c());
     };
-    let member = c
-        .query_row(
-            "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-            params![group, user],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(sql_failed)?
-        .is_some();
+    let member = cached_row(
+        c,
+        "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+        params![group, user],
+        |_| Ok(()),
+    )
+    .optional()
+    .map_err(sql_failed)?
+    .is_some();
     let mut stmt = c
         .prepare_cached(
             "SELECT left_seq, back_seq FROM group_absences WHERE group_id = ?1 AND user_id = ?2",
@@ -382,26 +402,28 @@ fn send_in(
     for (p, _) in &participants {
         ensure_user(tx, p)?;
     }
-    tx.execute(
+    exec(
+        tx,
         "INSERT OR IGNORE INTO threads (thread_id, last_seq) VALUES (?1, 0)",
         [&thread],
     )
     .map_err(sql_failed)?;
-    let seq: i64 = tx
-        .query_row(
-            "UPDATE threads SET last_seq = last_seq + 1 WHERE thread_id = ?1 RETURNING last_seq",
-            [&thread],
-            |r| r.get(0),
-        )
-        .map_err(sql_failed)?;
-    let order_key: i64 = tx
-        .query_row(
-            "SELECT COALESCE(MAX(order_key), 0) + 1 FROM messages",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sql_failed)?;
-    tx.execute(
+    let seq: i64 = cached_row(
+        tx,
+        "UPDATE threads SET last_seq = last_seq + 1 WHERE thread_id = ?1 RETURNING last_seq",
+        [&thread],
+        |r| r.get(0),
+    )
+    .map_err(sql_failed)?;
+    let order_key: i64 = cached_row(
+        tx,
+        "SELECT COALESCE(MAX(order_key), 0) + 1 FROM messages",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(sql_failed)?;
+    exec(
+        tx,
         "INSERT INTO messages (thread_id, seq, order_key, sender, text, timestamp)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![thread, seq, order_key, user, text, to_sql_int(now_ms)],
@@ -410,8 +432,7 @@ fn send_in(
     let mut reply = None;
     for (p, conv_id) in participants {
         let unread_inc = i64::from(p != user);
-        tx.execute(
-            "INSERT INTO user_conversations (user_id, conversation_id, thread_id, live, unread, order_key)
+        exec(tx, "INSERT INTO user_conversations (user_id, conversation_id, thread_id, live, unread, order_key)
              VALUES (?1, ?2, ?3, 1, ?4, ?5)
              ON CONFLICT (user_id, conversation_id) DO UPDATE SET
                 live = 1, unread = unread + excluded.unread, order_key = excluded.order_key",
@@ -454,18 +475,13 @@ impl Storage for SqliteStorage {
         let user = user_id.to_owned();
         self.read(move |c| {
             let below = if next_seq == 0 { u64::MAX } else { next_seq };
-            let mut rows = live_rows(c, &user, below, count + 1)?;
-            let is_finished = rows.len() <= count;
-            rows.truncate(count);
-            let list = rows
-                .iter()
-                .map(|r| build_conversation(c, &user, r))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(ConversationListReply {
-                next_seq: list.last().map_or(0, |c| c.order_key),
-                conversation_list: list,
-                is_finished,
-            })
+            let mut page = ReplyBudget::list_page(count);
+            for row in live_rows(c, &user, below, page.rows_to_fetch() as usize)? {
+                if !page.has_room() || !page.admit(build_conversation(c, &user, &row)?)? {
+                    break;
+                }
+            }
+            Ok(page.into_list_reply())
         })
         .await
     }
@@ -520,7 +536,7 @@ impl Storage for SqliteStorage {
                     .map_err(sql_failed)?
                     .collect::<rusqlite::Result<Vec<_>>>()
                     .map_err(sql_failed)?;
-                page.extend(rows);
+                page.extend(rows)?;
             }
             Ok(page.into_reply())
         })
@@ -532,7 +548,8 @@ impl Storage for SqliteStorage {
         self.write(move |tx, feed| {
             let (row, _) = live_conversation(tx, &user, &id)?;
             let last = membership(tx, &user, &id)?.newest_visible(last_seq(tx, &row.thread_id)?);
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE user_conversations SET unread = 0, read_seq = ?3
                  WHERE user_id = ?1 AND conversation_id = ?2",
                 params![user, row.conversation_id, to_sql_int(last)],
@@ -572,7 +589,8 @@ impl Storage for SqliteStorage {
                 };
                 let upto =
                     membership(tx, &user, &id)?.newest_visible(last_seq(tx, &row.thread_id)?);
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE user_conversations SET live = 0, upto_seq = ?3, unread = 0,
                         read_seq = ?3, cleared_seq = CASE WHEN ?4 THEN ?3 ELSE cleared_seq END
                      WHERE user_id = ?1 AND conversation_id = ?2",
@@ -610,7 +628,8 @@ impl Storage for SqliteStorage {
     async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()> {
         let (group, name, members) = (group_id.to_owned(), name.to_owned(), members.to_vec());
         self.write(move |tx, _| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO chat_groups (group_id, name) VALUES (?1, ?2)
                  ON CONFLICT (group_id) DO UPDATE SET name = excluded.name",
                 params![group, name],
@@ -620,12 +639,14 @@ impl Storage for SqliteStorage {
             let thread = rules::group_thread_key(&group);
             let last = to_sql_int(last_seq(tx, &thread)?);
             for m in &removed {
-                tx.execute(
+                exec(
+                    tx,
                     "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
                     params![group, m],
                 )
                 .map_err(sql_failed)?;
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR REPLACE INTO group_absences (group_id, user_id, left_seq, back_seq)
                      VALUES (?1, ?2, ?3, NULL)",
                     params![group, m, last],
@@ -634,19 +655,22 @@ impl Storage for SqliteStorage {
             }
             for m in &added {
                 ensure_user(tx, m)?;
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)",
                     params![group, m],
                 )
                 .map_err(sql_failed)?;
                 // Back in the group: the open absence ends here (and vanishes if it hid nothing).
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE group_absences SET back_seq = ?3
                      WHERE group_id = ?1 AND user_id = ?2 AND back_seq IS NULL",
                     params![group, m, last],
                 )
                 .map_err(sql_failed)?;
-                tx.execute(
+                exec(
+                    tx,
                     "DELETE FROM group_absences
                      WHERE group_id = ?1 AND user_id = ?2 AND back_seq = left_seq",
                     params![group, m],
@@ -661,7 +685,8 @@ impl Storage for SqliteStorage {
     async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()> {
         let (digest, user) = (digest.to_owned(), user_id.to_owned());
         self.write(move |tx, _| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO ws_tickets (digest, user_id, expires_ms) VALUES (?1, ?2, ?3)",
                 params![digest, user, to_sql_int(expires_ms)],
             )
@@ -674,7 +699,8 @@ impl Storage for SqliteStorage {
     async fn take_ticket(&self, digest: &str) -> Result<Option<(String, u64)>> {
         let digest = digest.to_owned();
         self.write(move |tx, _| {
-            tx.query_row(
+            cached_row(
+                tx,
                 "DELETE FROM ws_tickets WHERE digest = ?1 RETURNING user_id, expires_ms",
                 params![digest],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)),
@@ -687,7 +713,8 @@ impl Storage for SqliteStorage {
 
     async fn purge_tickets(&self, now_ms: u64) -> Result<()> {
         self.write(move |tx, _| {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM ws_tickets WHERE expires_ms < ?1",
                 params![to_sql_int(now_ms)],
             )

@@ -28,8 +28,8 @@ pub trait ChangeSink: Send + Sync {
     fn resync_all(&self) {}
 }
 
-/// Rough JSON size at which a `changes` reply stops early with `hasMore` (at least one item is
-/// always returned).
+/// Rough JSON size at which a reply stops early (at least one item is always returned): `changes`
+/// and history with `hasMore`, the conversation list with `isFinished` false.
 pub const REPLY_BYTES: usize = 2 << 20;
 
 /// A deleted conversation: its last visible seq then, and the seq of the feed entry written.

@@ -1,6 +1,6 @@
-//! Every `/v1/changes` reply is bounded (reset pages, a byte budget for incremental replies), the
-//! feed stores messages by reference, writes report their own feed seq, and `/dev/seed` seeds
-//! demo conversations.
+//! Every `/v1/changes` reply is bounded (reset pages, a byte budget for incremental replies), so
+//! are history and conversation-list pages (a byte budget, then "more"), the feed stores messages
+//! by reference, writes report their own feed seq, and `/dev/seed` seeds demo conversations.
 
 mod common;
 
@@ -132,6 +132,93 @@ async fn incremental_replies_stop_at_a_byte_budget() {
     }
     assert_eq!(got, 300);
     assert!(replies >= 3, "{replies} replies");
+}
+
+/// 12,000 bytes that JSON writes as `\u0001` each: 72 KB per message in a reply.
+fn heavy_text() -> String {
+    "\u{1}".repeat(12_000)
+}
+
+async fn get_sized(srv: &Srv, user: &str, path: &str) -> (usize, Value) {
+    let resp = srv
+        .client
+        .get(format!("{}{path}", srv.url))
+        .bearer_auth(srv.sig(user))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    (text.len(), serde_json::from_str(&text).unwrap())
+}
+
+#[tokio::test]
+async fn history_pages_stop_at_a_byte_budget_and_say_there_is_more() {
+    let srv = start(|_| {}).await;
+    let text = heavy_text();
+    for _ in 0..100 {
+        srv.say("bob", "c2c_alice", &text).await;
+    }
+    let mut seqs = Vec::new();
+    let mut query = String::new();
+    let mut pages = 0;
+    loop {
+        let path = format!("/v1/messages?conversationID=c2c_bob&count=100{query}");
+        let (bytes, page) = get_sized(&srv, "alice", &path).await;
+        pages += 1;
+        assert!(bytes < MAX_REPLY, "history reply of {bytes} bytes");
+        let list = page["messageList"].as_array().unwrap();
+        assert!(!list.is_empty());
+        seqs.extend(list.iter().map(|m| m["seq"].as_u64().unwrap()));
+        if page["hasMore"] != true {
+            break;
+        }
+        assert!(list.len() < 100, "only a page cut by bytes says hasMore");
+        query = format!("&beforeSeq={}", seqs.last().unwrap());
+    }
+    assert!(pages >= 3, "{pages} pages");
+    assert_eq!(
+        seqs,
+        (1..=100).rev().collect::<Vec<u64>>(),
+        "all, newest first"
+    );
+    // Small messages: one full page, no hasMore.
+    srv.say("carol", "c2c_dave", "hi").await;
+    let (_, page) = get_sized(&srv, "dave", "/v1/messages?conversationID=c2c_carol").await;
+    assert_eq!(page["messageList"].as_array().unwrap().len(), 1);
+    assert_eq!(page["hasMore"], false);
+}
+
+#[tokio::test]
+async fn conversation_list_pages_stop_at_a_byte_budget_and_are_not_finished() {
+    let srv = start(|_| {}).await;
+    let text = heavy_text();
+    for i in 0..100 {
+        srv.say("alice", &format!("c2c_p{i:03}"), &text).await;
+    }
+    let mut ids = Vec::new();
+    let mut next = 0u64;
+    let mut pages = 0;
+    loop {
+        let path = format!("/v1/conversations?count=100&nextSeq={next}");
+        let (bytes, page) = get_sized(&srv, "alice", &path).await;
+        pages += 1;
+        assert!(bytes < MAX_REPLY, "list reply of {bytes} bytes");
+        let list = page["conversationList"].as_array().unwrap();
+        assert!(!list.is_empty());
+        ids.extend(
+            list.iter()
+                .map(|c| c["conversationID"].as_str().unwrap().to_owned()),
+        );
+        if page["isFinished"] == true {
+            break;
+        }
+        next = page["nextSeq"].as_u64().unwrap();
+        assert_eq!(next, list.last().unwrap()["orderKey"].as_u64().unwrap());
+    }
+    assert!(pages >= 3, "{pages} pages");
+    let expected: Vec<String> = (0..100).rev().map(|i| format!("c2c_p{i:03}")).collect();
+    assert_eq!(ids, expected, "all, newest first, none twice");
 }
 
 #[tokio::test]

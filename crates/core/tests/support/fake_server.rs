@@ -41,6 +41,9 @@ pub struct FakeServer {
     pub deletions: RefCell<HashMap<(String, String), usize>>,
     /// Answer like a server from before feedSeq: every reply's `feedSeq` is 0.
     pub old_server: Cell<bool>,
+    /// Messages per history page before it is cut as by the server's byte budget (`hasMore`);
+    /// 0: never cut.
+    pub history_cut: Cell<usize>,
 }
 
 use chat_core::rules::thread_key;
@@ -298,7 +301,7 @@ impl FakeServer {
             .cloned()
             .unwrap_or_default();
         let before = before_seq.unwrap_or(u64::MAX);
-        let message_list = msgs
+        let mut message_list = msgs
             .iter()
             .enumerate()
             .map(|(i, m)| (i as u64 + 1, m))
@@ -306,8 +309,16 @@ impl FakeServer {
             .rev()
             .take(count)
             .map(|(seq, m)| self.message(&id, m, seq))
-            .collect();
-        Ok(HistoryReply { message_list })
+            .collect::<Vec<_>>();
+        let cut = self.history_cut.get();
+        let has_more = cut > 0 && message_list.len() > cut;
+        if has_more {
+            message_list.truncate(cut);
+        }
+        Ok(HistoryReply {
+            message_list,
+            has_more,
+        })
     }
 
     pub fn mark_read(&self, user: &str, conversation_id: &str) -> Result<ReadReply> {

@@ -2,7 +2,7 @@
 //! than carrying a copy per participant, and are rebuilt when read; replies are bounded (entry
 //! count, reset page size, about `REPLY_BYTES` of JSON).
 
-use super::{build_conversation, ensure_user, load_message, sql_failed, to_row};
+use super::{build_conversation, cached_row, ensure_user, exec, load_message, sql_failed, to_row};
 use crate::reply_budget::ReplyBudget;
 use crate::stored_rows::{to_sql_int, StoredEntry, ROW_COLUMNS};
 use chat_core::error::Result;
@@ -24,19 +24,20 @@ impl Feed {
 
 fn append_change(c: &Connection, user: &str, change: Change) -> Result<ChangeEnvelope> {
     ensure_user(c, user)?;
-    let seq: i64 = c
-        .query_row(
-            "UPDATE users SET feed_seq = feed_seq + 1 WHERE user_id = ?1 RETURNING feed_seq",
-            [user],
-            |r| r.get(0),
-        )
-        .map_err(sql_failed)?;
+    let seq: i64 = cached_row(
+        c,
+        "UPDATE users SET feed_seq = feed_seq + 1 WHERE user_id = ?1 RETURNING feed_seq",
+        [user],
+        |r| r.get(0),
+    )
+    .map_err(sql_failed)?;
     let env = ChangeEnvelope {
         seq: seq as u64,
         change,
     };
     let e = StoredEntry::new(user, &env)?;
-    c.execute(
+    exec(
+        c,
         "INSERT INTO changes (user_id, seq, body, thread_id, last_seq, message_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![user, seq, e.body, e.thread_id, e.last_seq, e.message_seq],
@@ -91,15 +92,15 @@ pub(super) fn read(
     after: &str,
     limit: usize,
 ) -> Result<ChangesReply> {
-    let newest: i64 = c
-        .query_row(
-            "SELECT feed_seq FROM users WHERE user_id = ?1",
-            [user],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(sql_failed)?
-        .unwrap_or(0);
+    let newest: i64 = cached_row(
+        c,
+        "SELECT feed_seq FROM users WHERE user_id = ?1",
+        [user],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(sql_failed)?
+    .unwrap_or(0);
     let newest = newest as u64;
     if since == 0 || since > newest {
         return reset_page(c, user, newest, after);
