@@ -90,6 +90,11 @@ pub fn verify_user_sig(
 /// the database, so that behind a load balancer the `POST /v1/ws-ticket` and the `GET /v1/ws`
 /// may land on different instances; only a digest is stored (a database reader cannot use it).
 /// This is the one place that decides lifetime, single use and the errors.
+/// Unused, unexpired tickets one user may hold: one per socket of the per-user socket cap (16)
+/// and as many again for reconnects, so a client that never opens its sockets cannot fill the
+/// table (with `--rate-limit 0` nothing else would bound it within a ticket's lifetime).
+pub const MAX_LIVE_TICKETS: u32 = 32;
+
 pub struct Tickets {
     ttl: Duration,
     /// When expired tickets are next purged (Unix ms): at most once per lifetime.
@@ -109,7 +114,8 @@ impl Tickets {
     }
 
     /// A fresh ticket for `user_id`. Issuing is bounded by the user's rate limit (the bearer
-    /// userSig is charged), and expired tickets are purged as new ones are issued.
+    /// userSig is charged) and by `MAX_LIVE_TICKETS` unexpired tickets per user (429/9506), and
+    /// expired tickets are purged as new ones are issued.
     pub async fn issue(
         &self,
         storage: &dyn Storage,
@@ -129,9 +135,24 @@ impl Tickets {
         {
             storage.purge_tickets(now_ms).await?;
         }
-        storage
-            .put_ticket(&digest(&ticket), user_id, now_ms + ttl_ms)
+        let stored = storage
+            .put_ticket(
+                &digest(&ticket),
+                user_id,
+                now_ms,
+                now_ms + ttl_ms,
+                MAX_LIVE_TICKETS,
+            )
             .await?;
+        if !stored {
+            return Err(ChatError::new(
+                ErrorCode::FrequencyLimit,
+                format!(
+                    "{} already holds {MAX_LIVE_TICKETS} unused WebSocket tickets: use one or wait until they expire",
+                    quote(user_id)
+                ),
+            ));
+        }
         Ok(ticket)
     }
 

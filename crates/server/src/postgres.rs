@@ -860,14 +860,29 @@ impl Storage for PgStorage {
         })
     }
 
-    async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()> {
-        let expires = to_sql_int(expires_ms);
+    async fn put_ticket(
+        &self,
+        digest: &str,
+        user_id: &str,
+        now_ms: u64,
+        expires_ms: u64,
+        max_live: u32,
+    ) -> Result<bool> {
+        let (expires, now, max) = (
+            to_sql_int(expires_ms),
+            to_sql_int(now_ms),
+            i64::from(max_live),
+        );
+        // Two instances issuing at once may both pass the count: the cap then overshoots by the
+        // number of concurrent issues, which is still bounded.
         write_tx!(self, |tx, feed| {
             tx.x(
-                "INSERT INTO ws_tickets (digest, user_id, expires_ms) VALUES ($1, $2, $3)",
-                &[&digest, &user_id, &expires],
+                "INSERT INTO ws_tickets (digest, user_id, expires_ms) SELECT $1, $2, $3 \
+                 WHERE (SELECT count(*) FROM ws_tickets WHERE user_id = $2 AND expires_ms > $4) < $5",
+                &[&digest, &user_id, &expires, &now, &max],
             )
-            .await?;
+            .await?
+                == 1
         })
     }
 

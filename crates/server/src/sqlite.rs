@@ -96,6 +96,7 @@ CREATE TABLE ws_tickets (
     expires_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX ws_tickets_by_expiry ON ws_tickets(expires_ms);
+CREATE INDEX ws_tickets_by_user ON ws_tickets(user_id, expires_ms);
 "#,
 ];
 
@@ -682,16 +683,30 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()> {
+    async fn put_ticket(
+        &self,
+        digest: &str,
+        user_id: &str,
+        now_ms: u64,
+        expires_ms: u64,
+        max_live: u32,
+    ) -> Result<bool> {
         let (digest, user) = (digest.to_owned(), user_id.to_owned());
         self.write(move |tx, _| {
-            exec(
+            let stored = exec(
                 tx,
-                "INSERT INTO ws_tickets (digest, user_id, expires_ms) VALUES (?1, ?2, ?3)",
-                params![digest, user, to_sql_int(expires_ms)],
+                "INSERT INTO ws_tickets (digest, user_id, expires_ms) SELECT ?1, ?2, ?3 \
+                 WHERE (SELECT count(*) FROM ws_tickets WHERE user_id = ?2 AND expires_ms > ?4) < ?5",
+                params![
+                    digest,
+                    user,
+                    to_sql_int(expires_ms),
+                    to_sql_int(now_ms),
+                    i64::from(max_live)
+                ],
             )
             .map_err(sql_failed)?;
-            Ok(())
+            Ok(stored == 1)
         })
         .await
     }

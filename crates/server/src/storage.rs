@@ -99,9 +99,17 @@ pub trait Storage: Send + Sync {
     /// Creates or replaces a group and its member list.
     async fn upsert_group(&self, group_id: &str, name: &str, members: &[String]) -> Result<()>;
 
-    /// Stores a WebSocket ticket (by its digest) for `user_id` until `expires_ms`. The rules
-    /// (lifetime, single use, errors) are `auth::Tickets`; a backend only persists them.
-    async fn put_ticket(&self, digest: &str, user_id: &str, expires_ms: u64) -> Result<()>;
+    /// Stores a WebSocket ticket (by its digest) for `user_id` until `expires_ms`, unless the user
+    /// already holds `max_live` tickets unexpired at `now_ms` (then `false`, nothing stored). The
+    /// rules (lifetime, cap, single use, errors) are `auth::Tickets`; a backend only persists them.
+    async fn put_ticket(
+        &self,
+        digest: &str,
+        user_id: &str,
+        now_ms: u64,
+        expires_ms: u64,
+        max_live: u32,
+    ) -> Result<bool>;
 
     /// Removes a ticket and returns (user, expires_ms), atomically: of several instances taking
     /// the same ticket at once, exactly one gets it.

@@ -211,6 +211,20 @@ async fn tickets_open_once_and_expire(make: Make) {
     let tries = (0..8).map(|_| tickets.redeem(&*s, &t, 80_001));
     let won = futures_util::future::join_all(tries).await;
     assert_eq!(won.iter().filter(|r| r.is_ok()).count(), 1);
+    // A user holds at most MAX_LIVE_TICKETS unused ones; others are not affected, and expired or
+    // redeemed ones free their places.
+    let max = chat_server::auth::MAX_LIVE_TICKETS as usize;
+    let mut held = Vec::new();
+    for _ in 0..max {
+        held.push(tickets.issue(&*s, "erin", 90_000).await.unwrap());
+    }
+    let err = tickets.issue(&*s, "erin", 90_000).await.unwrap_err();
+    assert_eq!(err.code, 9506);
+    assert!(err.message.contains("\"erin\""), "{}", err.message);
+    tickets.issue(&*s, "frank", 90_000).await.unwrap();
+    tickets.redeem(&*s, &held[0], 90_001).await.unwrap();
+    tickets.issue(&*s, "erin", 90_002).await.unwrap();
+    tickets.issue(&*s, "erin", 120_001).await.unwrap();
 }
 
 async fn run_all(make: Make) {

@@ -77,6 +77,7 @@ CREATE UNLOGGED TABLE ws_tickets (
     expires_ms BIGINT NOT NULL
 );
 CREATE INDEX ws_tickets_by_expiry ON ws_tickets(expires_ms);
+CREATE INDEX ws_tickets_by_user ON ws_tickets(user_id, expires_ms);
 "#,
 ];
 
