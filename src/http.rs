@@ -2,13 +2,13 @@
 //! 9508, no answer in time → 9520, 5xx or an unreadable reply → 9530, other errors as the server
 //! coded them.
 
-use crate::convert::{error_text, from_object, to_json};
+use crate::convert::to_json;
+use crate::records::{decode, FromJs, Ticket, ToJs};
 use chat_core::error::{quote, ChatError, ErrorCode, Result};
 use chat_core::model::Conversation;
 use chat_core::transport::Transport;
 use chat_core::wire::*;
 use gloo_net::http::Request;
-use serde::de::DeserializeOwned;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -40,12 +40,8 @@ impl HttpTransport {
     /// A push URL carrying a fresh single-use ticket (`POST /v1/ws-ticket`), never the userSig:
     /// URLs show up in browser console messages.
     pub async fn websocket_url(&self) -> Result<String> {
-        #[derive(serde::Deserialize)]
-        struct Ticket {
-            ticket: String,
-        }
         let path = "/v1/ws-ticket";
-        let Ticket { ticket } = self.post(path, &EmptyBody {}).await?;
+        let Ticket(ticket) = self.post(path, &EmptyBody).await?;
         let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
             format!("wss://{rest}")
         } else {
@@ -118,7 +114,7 @@ impl HttpTransport {
         if (200..300).contains(&status) {
             return json.map_err(|_| unreadable(path, "not JSON"));
         }
-        match json.ok().and_then(|v| from_object::<ErrorBody>(v).ok()) {
+        match json.ok().and_then(|v| decode::<ErrorBody>(&v).ok()) {
             Some(body) if status < 500 && body.code != 0 => Err(ChatError {
                 code: body.code,
                 message: body.message,
@@ -130,15 +126,11 @@ impl HttpTransport {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+    async fn get<T: FromJs>(&self, path: &str) -> Result<T> {
         parse(path, self.call(Method::Get, path, None).await?)
     }
 
-    async fn post<B: serde::Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
+    async fn post<B: ToJs, T: FromJs>(&self, path: &str, body: &B) -> Result<T> {
         parse(
             path,
             self.call(Method::Post(json(body)?), path, None).await?,
@@ -147,8 +139,13 @@ impl HttpTransport {
 }
 
 /// `{}`: the body of a POST that needs none.
-#[derive(serde::Serialize)]
-struct EmptyBody {}
+struct EmptyBody;
+
+impl ToJs for EmptyBody {
+    fn to_js(&self) -> JsValue {
+        js_sys::Object::new().into()
+    }
+}
 
 /// The HTTP method, with the JSON body of a POST.
 enum Method {
@@ -156,7 +153,7 @@ enum Method {
     Post(String),
 }
 
-fn json<B: serde::Serialize>(body: &B) -> Result<String> {
+fn json<B: ToJs>(body: &B) -> Result<String> {
     to_json(body).ok_or_else(|| ChatError::invalid("cannot encode the request body"))
 }
 
@@ -167,8 +164,8 @@ fn unreadable(path: &str, why: &str) -> ChatError {
     )
 }
 
-fn parse<T: DeserializeOwned>(path: &str, value: JsValue) -> Result<T> {
-    from_object(value).map_err(|e| unreadable(path, &error_text(e)))
+fn parse<T: FromJs>(path: &str, value: JsValue) -> Result<T> {
+    decode(&value).map_err(|e| unreadable(path, &e))
 }
 
 #[async_trait::async_trait(?Send)]

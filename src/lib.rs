@@ -13,6 +13,7 @@ mod listener;
 mod managers;
 mod promise;
 mod push;
+mod records;
 mod sdk;
 mod tabs;
 
