@@ -1,4 +1,4 @@
-//! The core's `Transport` over HTTP (gloo-net fetch), with a timeout per request. Unreachable →
+//! The core's `Transport` over HTTP (`fetch`, through js/fetch.js), with a timeout per request. Unreachable →
 //! 9508, no answer in time → 9520, 5xx or an unreadable reply → 9530, other errors as the server
 //! coded them.
 
@@ -8,12 +8,24 @@ use chat_core::error::{quote, ChatError, ErrorCode, Result};
 use chat_core::model::Conversation;
 use chat_core::transport::Transport;
 use chat_core::wire::*;
-use gloo_net::http::Request;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
+
+#[wasm_bindgen(module = "/js/fetch.js")]
+extern "C" {
+    /// Resolves `[status, text]`; rejects with `"timeout"` or the error's text.
+    fn request(
+        method: &str,
+        url: &str,
+        sig: Option<&str>,
+        body: Option<&str>,
+        timeout_ms: u32,
+    ) -> js_sys::Promise;
+}
 
 pub struct HttpTransport {
     base: String,
@@ -53,63 +65,41 @@ impl HttpTransport {
     /// One request; not generic, so the fetch state machine exists once in the wasm.
     async fn call(&self, method: Method, path: &str, sig: Option<&str>) -> Result<JsValue> {
         let url = format!("{}{path}", self.base);
-        let controller = web_sys::AbortController::new().ok();
-        let timed_out = Rc::new(Cell::new(false));
-        let timer = {
-            let (flag, controller) = (timed_out.clone(), controller.clone());
-            gloo_timers::callback::Timeout::new(REQUEST_TIMEOUT_MS, move || {
-                flag.set(true);
-                if let Some(c) = controller {
-                    c.abort();
-                }
-            })
+        let sig = sig
+            .map(str::to_owned)
+            .or_else(|| self.user_sig.borrow().clone());
+        let (verb, body) = match method {
+            Method::Get => ("GET", None),
+            Method::Post(body) => ("POST", Some(body)),
         };
-        let stored = self.user_sig.borrow().clone();
-        let mut builder = match method {
-            Method::Get => Request::get(&url),
-            Method::Post(_) => Request::post(&url),
-        };
-        if let Some(sig) = sig.map(str::to_owned).or(stored) {
-            builder = builder.header("Authorization", &format!("Bearer {sig}"));
-        }
-        let signal = controller.as_ref().map(|c| c.signal());
-        builder = builder.abort_signal(signal.as_ref());
-        let sent = match method {
-            Method::Post(body) => match builder
-                .header("Content-Type", "application/json")
-                .body(body)
-            {
-                Ok(request) => request.send().await,
-                Err(e) => Err(e),
-            },
-            Method::Get => builder.send().await,
-        };
-        let received = match sent {
-            Ok(response) => {
-                let status = response.status();
-                response.text().await.map(|text| (status, text))
-            }
-            Err(e) => Err(e),
-        };
-        drop(timer);
-        let (status, text) = match received {
-            Err(_) if timed_out.get() => {
-                return Err(ChatError::new(
-                    ErrorCode::RequestTimeout,
-                    format!(
-                        "no answer from {} within {REQUEST_TIMEOUT_MS} ms",
-                        quote(&url)
-                    ),
-                ))
+        let sent = request(
+            verb,
+            &url,
+            sig.as_deref(),
+            body.as_deref(),
+            REQUEST_TIMEOUT_MS,
+        );
+        let received = JsFuture::from(sent).await;
+        let reply = match received {
+            Err(e) if e.as_string().as_deref() == Some("timeout") => {
+                let mut message = String::from("no answer from ");
+                message.push_str(&quote(&url));
+                message.push_str(" within ");
+                message.push_str(&REQUEST_TIMEOUT_MS.to_string());
+                message.push_str(" ms");
+                return Err(ChatError::new(ErrorCode::RequestTimeout, message));
             }
             Err(e) => {
-                return Err(ChatError::new(
-                    ErrorCode::NetworkDisconnected,
-                    format!("cannot reach the chat server at {}: {e}", quote(&self.base)),
-                ))
+                let mut message = String::from("cannot reach the chat server at ");
+                message.push_str(&quote(&self.base));
+                message.push_str(": ");
+                message.push_str(&e.as_string().unwrap_or_default());
+                return Err(ChatError::new(ErrorCode::NetworkDisconnected, message));
             }
-            Ok(pair) => pair,
+            Ok(reply) => js_sys::Array::from(&reply),
         };
+        let status = reply.get(0).as_f64().unwrap_or(0.0) as u32;
+        let text = reply.get(1).as_string().unwrap_or_default();
         let json = js_sys::JSON::parse(&text);
         if (200..300).contains(&status) {
             return json.map_err(|_| unreadable(path, "not JSON"));
