@@ -65,7 +65,10 @@ fn js_detail(e: &JsValue) -> String {
     } else if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         String::from(err.message())
     } else {
-        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        // Not `{e:?}`: JsValue's Debug pulls a value printer into the JS glue.
+        e.as_string()
+            .or_else(|| js_sys::JSON::stringify(e).ok()?.as_string())
+            .unwrap_or_else(|| String::from("an unknown error"))
     }
 }
 
