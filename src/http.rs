@@ -54,12 +54,20 @@ impl HttpTransport {
     pub async fn websocket_url(&self) -> Result<String> {
         let path = "/v1/ws-ticket";
         let Ticket(ticket) = self.post(path, &EmptyBody).await?;
-        let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
-            format!("wss://{rest}")
-        } else {
-            format!("ws://{}", self.base.trim_start_matches("http://"))
+        // Pushed onto one String: `trim_start_matches` and `format!` would bring str slicing's
+        // panic messages (and the char printer they use) into the wasm.
+        let (scheme, rest) = match self.base.strip_prefix("https://") {
+            Some(rest) => ("wss://", rest),
+            None => (
+                "ws://",
+                self.base.strip_prefix("http://").unwrap_or(&self.base),
+            ),
         };
-        Ok(format!("{ws_base}/v1/ws?ticket={}", encode(&ticket)))
+        let mut url = String::from(scheme);
+        url.push_str(rest);
+        url.push_str("/v1/ws?ticket=");
+        url.push_str(&encode(&ticket));
+        Ok(url)
     }
 
     /// One request; not generic, so the fetch state machine exists once in the wasm.
