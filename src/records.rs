@@ -333,7 +333,12 @@ impl<T: FromJs> FromJs for Vec<T> {
         let Some(array) = value.dyn_ref::<Array>() else {
             return Err(String::from("not an array"));
         };
-        array.iter().map(|v| T::from_js(&v)).collect()
+        // A plain loop: `collect` into a `Result` makes a larger adapter per item type.
+        let mut out = Vec::with_capacity(array.length() as usize);
+        for i in 0..array.length() {
+            out.push(T::from_js(&array.get(i))?);
+        }
+        Ok(out)
     }
 }
 
