@@ -43,6 +43,7 @@ const SIZE_STEPS = [
   ["delete-list dedup without BTreeSet; no JsValue Debug in IndexedDB errors", 88348, 13496],
   ["push URL without trim_start_matches/format! (no str-slicing panic path)", 82973, 13496],
   ["wasm-opt --strip-producers --strip-target-features", 82770, 13496],
+  ["records: list decoding as a plain loop (no Result-collect adapter per type)", 81874, 13496],
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
