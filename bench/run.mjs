@@ -33,6 +33,18 @@ const LOAD_SECONDS = num("LOAD_SECONDS", 10);
 const LOAD_USERS = num("LOAD_USERS", 50);
 const TMP = env.BENCH_TMP ?? "/tmp";
 const SIZE_BUDGET_KB = 64;
+/** The size work of issue 11, one row per step: [step, wasm gzip B, JS gzip B] (history, not re-measured). */
+const SIZE_STEPS = [
+  ["before (main at fb2fb2f)", 119679, 14766],
+  ["records field by field through js-sys (src/records.rs), serde-wasm-bindgen out", 98869, 14232],
+  ["talc allocator instead of dlmalloc", 96256, 14232],
+  ["wasm-opt -Oz --converge --low-memory-unused --zero-filled-memory", 95405, 14232],
+  ["HTTP through js/fetch.js instead of gloo-net", 91919, 14215],
+  ["delete-list dedup without BTreeSet; no JsValue Debug in IndexedDB errors", 88348, 13496],
+  ["push URL without trim_start_matches/format! (no str-slicing panic path)", 82973, 13496],
+  ["wasm-opt --strip-producers --strip-target-features", 82770, 13496],
+  ["records: list decoding as a plain loop (no Result-collect adapter per type)", 81874, 13496],
+];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error("[bench]", ...a);
@@ -330,14 +342,14 @@ function report(R) {
     row("Size: JS glue (all .js in pkg/)", `${s.js.gz} B gzip (${s.js.raw} B raw)`, "", "");
     row("**Size: wasm + JS, gzip**", `**${kb(total)} KB** (${total} B)`, `≤ ${SIZE_BUDGET_KB} KB`, `${meets(total <= SIZE_BUDGET_KB * 1024)} (${(total / (SIZE_BUDGET_KB * 1024) * 100).toFixed(0)} % of budget; CometChat 108 KB, @tencentcloud/chat 124 KB, ZEGOCLOUD 234 KB)`);
     if (total > SIZE_BUDGET_KB * 1024) notes.push(`Size: ${kb(total - SIZE_BUDGET_KB * 1024)} KB over the budget. `
-      + "Done: serde_json is out of the wasm (results, IndexedDB records, HTTP bodies, push frames and tab "
-      + "messages cross as JavaScript objects through serde-wasm-bindgen; JSON text is JavaScript's JSON's job), "
-      + "the ErrorCode table and ChatError are plain JS (127.2 KB → 117.3 KB, measured by this script; the conversations read at login cross packed by js/records.js, since field-by-field serde-wasm-bindgen made the cold start 4.9× the baseline). What is left (twiggy, before wasm-opt): "
-      + "core formatting, strings and float printing (~51 KB raw; the float printing, ~15 KB, comes back with "
-      + "serde's type-error messages inside serde-wasm-bindgen), the facade and core code "
-      + "(~78 KB), serde-wasm-bindgen's per-type visitors (~31 KB), alloc + hashbrown + dlmalloc (~40 KB), "
-      + "wasm-bindgen/js-sys glue (~19 KB). Next: field access through js-sys instead of serde for the five "
-      + "record types, format!-free errors in the engine, one HashMap instantiation.");
+      + "Done (see \"Size, step by step\"): no serde code in the wasm (records, results, HTTP bodies, push "
+      + "frames and tab messages are read and built field by field through js-sys, src/records.rs), talc "
+      + "instead of dlmalloc, HTTP through one JS fetch helper instead of gloo-net, no str-slicing panic "
+      + "path (its messages pulled in the char printer and Unicode tables), wasm-opt --converge. What is "
+      + "left (twiggy): the facade's and engine's async state machines (sync, login, delete, load: ~40 KB "
+      + "raw), IndexedDB, HTTP and push code, core formatting for error messages, hashbrown (several map "
+      + "types in the core state and memory store), panic locations and messages (stable Rust cannot drop "
+      + "them), and ~14 KB gzip of JS (wasm-bindgen glue 7.3 KB, React/Vue wrappers 3.2 KB, unminified).");
   }
   if (R.delete) {
     const d = R.delete, ratio = d.localMs / d.baselineMs;
@@ -389,6 +401,11 @@ function report(R) {
   if (notes.length) { lines.push("## Missed targets", "", ...notes.map((n) => `- ${n}`), ""); }
   lines.push("## Details", "");
   if (R.sizes) lines.push("### Package files", "", R.sizes.table, "");
+  if (R.sizes) {
+    lines.push("### Size, step by step (gzip -9 bytes, `node scripts/sizes.mjs`; each step measured on its own build)", "",
+      "| step | wasm | JS | total |", "|---|---:|---:|---:|",
+      ...SIZE_STEPS.map(([step, wasm, js]) => `| ${step} | ${wasm} | ${js} | ${wasm + js} (${kb(wasm + js)} KB) |`), "");
+  }
   if (R.sizes && R.sizes.twiggy) {
     lines.push("### What is left in the wasm (`twiggy top`, release build before wasm-bindgen and wasm-opt; custom sections left out, percentages are of the whole file with them)", "",
       "```", R.sizes.twiggy, "```", "");
@@ -405,7 +422,7 @@ function report(R) {
     lines.push("### Cold start timeline (median ms)", "",
       "| create | POST /v1/login | open + load store (until the sync request) | GET /v1/changes | sync applied → login resolves | getConversationList | total |", "|---:|---:|---:|---:|---:|---:|---:|",
       `| ${f1(c.parts.createMs)} | ${f1(c.parts.loginHttpMs)} | ${f1(c.parts.storeLoadMs)} | ${f1(c.parts.syncHttpMs)} | ${f1(c.parts.afterSyncMs)} | ${f1(c.parts.listMs)} | ${f1(c.totalMs)} |`, "",
-      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: serde-wasm-bindgen reads the objects).`, "");
+      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: js/records.js packs the records for the wasm).`, "");
   }
   if (R.propagation) {
     const p = R.propagation;

@@ -1,11 +1,10 @@
 //! Conversions between JavaScript values and core types. Arguments become `Arg`s (checked in the
-//! core); results and records cross as JavaScript objects through `serde-wasm-bindgen`, and JSON
+//! core); results and records cross as JavaScript objects (`records`, field by field), and JSON
 //! text (HTTP bodies, push frames) is parsed and printed by JavaScript's own `JSON`, so the wasm
 //! carries no JSON parser or printer of its own.
 
+use crate::records::{decode, encode, FromJs, ToJs};
 use chat_core::{Arg, ChatError, ErrorCode};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Arrays longer than this are not copied item by item: the core refuses over 100 anyway.
@@ -62,42 +61,23 @@ pub fn field(object: &JsValue, name: &str) -> Arg {
     arg(&js_sys::Reflect::get(object, &name.into()).unwrap_or(JsValue::UNDEFINED))
 }
 
-/// A plain JavaScript object (or array) of a value.
-pub fn to_object<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::new())
-}
-
-/// A value from a plain JavaScript object (or array).
-pub fn from_object<T: DeserializeOwned>(value: JsValue) -> Result<T, serde_wasm_bindgen::Error> {
-    serde_wasm_bindgen::from_value(value)
-}
-
 /// A result handed to the application. Encoding fails only for a number JavaScript cannot hold
 /// exactly (above 2^53), which only a corrupt local record can carry: 6019, not a server error.
-pub fn to_js_value<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, ChatError> {
-    to_object(value).map_err(|e| {
+pub fn to_js_value<T: ToJs + ?Sized>(value: &T) -> Result<JsValue, ChatError> {
+    encode(value).map_err(|e| {
         let mut message = String::from("cannot hand the result to JavaScript: ");
-        message.push_str(&error_text(e));
+        message.push_str(e);
         ChatError::new(ErrorCode::DatabaseOperateFailed, message)
     })
 }
 
-/// The message of a conversion error (without `core::fmt`).
-pub fn error_text(e: serde_wasm_bindgen::Error) -> String {
-    let value = JsValue::from(e);
-    match value.dyn_ref::<js_sys::Error>() {
-        Some(error) => error.message().into(),
-        None => value.as_string().unwrap_or_default(),
-    }
-}
-
 /// JSON text of a value (`JSON.stringify` of its object).
-pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-    let object = to_object(value).ok()?;
+pub fn to_json<T: ToJs + ?Sized>(value: &T) -> Option<String> {
+    let object = encode(value).ok()?;
     js_sys::JSON::stringify(&object).ok()?.as_string()
 }
 
 /// A value from JSON text (`JSON.parse`, then the object); None when either step fails.
-pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
-    from_object(js_sys::JSON::parse(text).ok()?).ok()
+pub fn from_json<T: FromJs>(text: &str) -> Option<T> {
+    decode(&js_sys::JSON::parse(text).ok()?).ok()
 }

@@ -1,19 +1,31 @@
-//! The core's `Transport` over HTTP (gloo-net fetch), with a timeout per request. Unreachable →
+//! The core's `Transport` over HTTP (`fetch`, through js/fetch.js), with a timeout per request. Unreachable →
 //! 9508, no answer in time → 9520, 5xx or an unreadable reply → 9530, other errors as the server
 //! coded them.
 
-use crate::convert::{error_text, from_object, to_json};
+use crate::convert::to_json;
+use crate::records::{decode, FromJs, Ticket, ToJs};
 use chat_core::error::{quote, ChatError, ErrorCode, Result};
 use chat_core::model::Conversation;
 use chat_core::transport::Transport;
 use chat_core::wire::*;
-use gloo_net::http::Request;
-use serde::de::DeserializeOwned;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
+
+#[wasm_bindgen(module = "/js/fetch.js")]
+extern "C" {
+    /// Resolves `[status, text]`; rejects with `"timeout"` or the error's text.
+    fn request(
+        method: &str,
+        url: &str,
+        sig: Option<&str>,
+        body: Option<&str>,
+        timeout_ms: u32,
+    ) -> js_sys::Promise;
+}
 
 pub struct HttpTransport {
     base: String,
@@ -40,85 +52,67 @@ impl HttpTransport {
     /// A push URL carrying a fresh single-use ticket (`POST /v1/ws-ticket`), never the userSig:
     /// URLs show up in browser console messages.
     pub async fn websocket_url(&self) -> Result<String> {
-        #[derive(serde::Deserialize)]
-        struct Ticket {
-            ticket: String,
-        }
         let path = "/v1/ws-ticket";
-        let Ticket { ticket } = self.post(path, &EmptyBody {}).await?;
-        let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
-            format!("wss://{rest}")
-        } else {
-            format!("ws://{}", self.base.trim_start_matches("http://"))
+        let Ticket(ticket) = self.post(path, &EmptyBody).await?;
+        // Pushed onto one String: `trim_start_matches` and `format!` would bring str slicing's
+        // panic messages (and the char printer they use) into the wasm.
+        let (scheme, rest) = match self.base.strip_prefix("https://") {
+            Some(rest) => ("wss://", rest),
+            None => (
+                "ws://",
+                self.base.strip_prefix("http://").unwrap_or(&self.base),
+            ),
         };
-        Ok(format!("{ws_base}/v1/ws?ticket={}", encode(&ticket)))
+        let mut url = String::from(scheme);
+        url.push_str(rest);
+        url.push_str("/v1/ws?ticket=");
+        url.push_str(&encode(&ticket));
+        Ok(url)
     }
 
     /// One request; not generic, so the fetch state machine exists once in the wasm.
     async fn call(&self, method: Method, path: &str, sig: Option<&str>) -> Result<JsValue> {
         let url = format!("{}{path}", self.base);
-        let controller = web_sys::AbortController::new().ok();
-        let timed_out = Rc::new(Cell::new(false));
-        let timer = {
-            let (flag, controller) = (timed_out.clone(), controller.clone());
-            gloo_timers::callback::Timeout::new(REQUEST_TIMEOUT_MS, move || {
-                flag.set(true);
-                if let Some(c) = controller {
-                    c.abort();
-                }
-            })
+        let sig = sig
+            .map(str::to_owned)
+            .or_else(|| self.user_sig.borrow().clone());
+        let (verb, body) = match method {
+            Method::Get => ("GET", None),
+            Method::Post(body) => ("POST", Some(body)),
         };
-        let stored = self.user_sig.borrow().clone();
-        let mut builder = match method {
-            Method::Get => Request::get(&url),
-            Method::Post(_) => Request::post(&url),
-        };
-        if let Some(sig) = sig.map(str::to_owned).or(stored) {
-            builder = builder.header("Authorization", &format!("Bearer {sig}"));
-        }
-        let signal = controller.as_ref().map(|c| c.signal());
-        builder = builder.abort_signal(signal.as_ref());
-        let sent = match method {
-            Method::Post(body) => match builder
-                .header("Content-Type", "application/json")
-                .body(body)
-            {
-                Ok(request) => request.send().await,
-                Err(e) => Err(e),
-            },
-            Method::Get => builder.send().await,
-        };
-        let received = match sent {
-            Ok(response) => {
-                let status = response.status();
-                response.text().await.map(|text| (status, text))
-            }
-            Err(e) => Err(e),
-        };
-        drop(timer);
-        let (status, text) = match received {
-            Err(_) if timed_out.get() => {
-                return Err(ChatError::new(
-                    ErrorCode::RequestTimeout,
-                    format!(
-                        "no answer from {} within {REQUEST_TIMEOUT_MS} ms",
-                        quote(&url)
-                    ),
-                ))
+        let sent = request(
+            verb,
+            &url,
+            sig.as_deref(),
+            body.as_deref(),
+            REQUEST_TIMEOUT_MS,
+        );
+        let received = JsFuture::from(sent).await;
+        let reply = match received {
+            Err(e) if e.as_string().as_deref() == Some("timeout") => {
+                let mut message = String::from("no answer from ");
+                message.push_str(&quote(&url));
+                message.push_str(" within ");
+                message.push_str(&REQUEST_TIMEOUT_MS.to_string());
+                message.push_str(" ms");
+                return Err(ChatError::new(ErrorCode::RequestTimeout, message));
             }
             Err(e) => {
-                return Err(ChatError::new(
-                    ErrorCode::NetworkDisconnected,
-                    format!("cannot reach the chat server at {}: {e}", quote(&self.base)),
-                ))
+                let mut message = String::from("cannot reach the chat server at ");
+                message.push_str(&quote(&self.base));
+                message.push_str(": ");
+                message.push_str(&e.as_string().unwrap_or_default());
+                return Err(ChatError::new(ErrorCode::NetworkDisconnected, message));
             }
-            Ok(pair) => pair,
+            Ok(reply) => js_sys::Array::from(&reply),
         };
+        let status = reply.get(0).as_f64().unwrap_or(0.0) as u32;
+        let text = reply.get(1).as_string().unwrap_or_default();
         let json = js_sys::JSON::parse(&text);
         if (200..300).contains(&status) {
             return json.map_err(|_| unreadable(path, "not JSON"));
         }
-        match json.ok().and_then(|v| from_object::<ErrorBody>(v).ok()) {
+        match json.ok().and_then(|v| decode::<ErrorBody>(&v).ok()) {
             Some(body) if status < 500 && body.code != 0 => Err(ChatError {
                 code: body.code,
                 message: body.message,
@@ -130,15 +124,11 @@ impl HttpTransport {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+    async fn get<T: FromJs>(&self, path: &str) -> Result<T> {
         parse(path, self.call(Method::Get, path, None).await?)
     }
 
-    async fn post<B: serde::Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
+    async fn post<B: ToJs, T: FromJs>(&self, path: &str, body: &B) -> Result<T> {
         parse(
             path,
             self.call(Method::Post(json(body)?), path, None).await?,
@@ -147,8 +137,13 @@ impl HttpTransport {
 }
 
 /// `{}`: the body of a POST that needs none.
-#[derive(serde::Serialize)]
-struct EmptyBody {}
+struct EmptyBody;
+
+impl ToJs for EmptyBody {
+    fn to_js(&self) -> JsValue {
+        js_sys::Object::new().into()
+    }
+}
 
 /// The HTTP method, with the JSON body of a POST.
 enum Method {
@@ -156,7 +151,7 @@ enum Method {
     Post(String),
 }
 
-fn json<B: serde::Serialize>(body: &B) -> Result<String> {
+fn json<B: ToJs>(body: &B) -> Result<String> {
     to_json(body).ok_or_else(|| ChatError::invalid("cannot encode the request body"))
 }
 
@@ -167,8 +162,8 @@ fn unreadable(path: &str, why: &str) -> ChatError {
     )
 }
 
-fn parse<T: DeserializeOwned>(path: &str, value: JsValue) -> Result<T> {
-    from_object(value).map_err(|e| unreadable(path, &error_text(e)))
+fn parse<T: FromJs>(path: &str, value: JsValue) -> Result<T> {
+    decode(&value).map_err(|e| unreadable(path, &e))
 }
 
 #[async_trait::async_trait(?Send)]

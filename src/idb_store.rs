@@ -5,18 +5,16 @@
 //! transaction's `complete`/`abort`", which needs no per-request futures, and it adds no crate
 //! (web-sys and js-sys are already linked) to a bundle with an 80 KB gzip budget.
 //!
-//! Values are the model's JSON shapes, stored as plain objects (converted by `serde-wasm-bindgen`;
+//! Values are the model's JSON shapes, stored as plain objects (converted by `records`;
 //! the bulk read of conversations at login is packed by js/records.js); u64 fields are JS numbers,
 //! exact below 2^53.
 
-use crate::convert::{error_text, from_object, to_object};
+use crate::records::{decode, encode as to_object, FromJs, ToJs};
 use async_trait::async_trait;
 use chat_core::error::{ChatError, Result};
 use chat_core::model::{Conversation, Message, Tombstone};
 use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
 use js_sys::{Array, Function, Promise, Reflect};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 #[cfg(feature = "test-hooks")]
 use std::cell::Cell;
 use std::cell::RefCell;
@@ -67,7 +65,10 @@ fn js_detail(e: &JsValue) -> String {
     } else if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         String::from(err.message())
     } else {
-        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+        // Not `{e:?}`: JsValue's Debug pulls a value printer into the JS glue.
+        e.as_string()
+            .or_else(|| js_sys::JSON::stringify(e).ok()?.as_string())
+            .unwrap_or_else(|| String::from("an unknown error"))
     }
 }
 
@@ -103,7 +104,7 @@ async fn finish(tx: &IdbTransaction, done: JsFuture, what: &str) -> Result<()> {
 }
 
 /// A list as a JS array of plain objects, or `undefined` when empty.
-fn encode<T: Serialize>(values: &[T]) -> Result<JsValue> {
+fn encode<T: ToJs>(values: &[T]) -> Result<JsValue> {
     if values.is_empty() {
         return Ok(JsValue::UNDEFINED);
     }
@@ -179,13 +180,9 @@ fn unpack_conversations(list: &JsValue) -> Result<Vec<Conversation>> {
     Ok(out)
 }
 
-fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T> {
-    from_object(value).map_err(|e| {
-        ChatError::database(format!(
-            "{what}: stored record unreadable: {}",
-            error_text(e)
-        ))
-    })
+fn from_js<T: FromJs>(value: JsValue, what: &str) -> Result<T> {
+    decode(&value)
+        .map_err(|e| ChatError::database(format!("{what}: stored record unreadable: {e}")))
 }
 
 /// A Rust handler installed on a request; dropping it (also when the future awaiting the request

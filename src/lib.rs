@@ -13,8 +13,14 @@ mod listener;
 mod managers;
 mod promise;
 mod push;
+mod records;
 mod sdk;
 mod tabs;
+
+// Single-threaded wasm (no atomics): talc instead of dlmalloc, a few KB smaller.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 pub use managers::{ConversationManager, MessageManager};
 pub use sdk::ChatSDK;

@@ -36,21 +36,18 @@ pub fn check_delete_batch(len: usize) -> Result<()> {
 pub fn distinct_delete_list<'a>(
     raws: impl IntoIterator<Item = &'a str>,
 ) -> Vec<(String, Result<ConversationId>)> {
-    let mut ids = BTreeSet::new();
-    let mut bad = BTreeSet::new();
-    let mut out = Vec::new();
+    // At most 100 items (checked before): a linear scan is cheap and keeps a set type (and its
+    // code) out of the wasm.
+    let mut out: Vec<(String, Result<ConversationId>)> = Vec::new();
     for raw in raws {
-        match ConversationId::parse(raw) {
-            Ok(id) => {
-                if ids.insert(id.canonical()) {
-                    out.push((raw.to_owned(), Ok(id)));
-                }
-            }
-            Err(e) => {
-                if bad.insert(raw) {
-                    out.push((raw.to_owned(), Err(e)));
-                }
-            }
+        let parsed = ConversationId::parse(raw);
+        let seen = out.iter().any(|(seen_raw, seen)| match (seen, &parsed) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(_), Err(_)) => seen_raw == raw,
+            _ => false,
+        });
+        if !seen {
+            out.push((raw.to_owned(), parsed));
         }
     }
     out

@@ -1,4 +1,4 @@
-//! What the SDK asks of the chat server. The browser implements it over HTTP (gloo-net); the core
+//! What the SDK asks of the chat server. The browser implements it over HTTP (`fetch`); the core
 //! tests use an in-process fake. Pushed changes (WebSocket) enter through `Engine::on_pushes`.
 
 use crate::error::Result;
