@@ -495,6 +495,7 @@ impl FromJs for HistoryReply {
             None => Err(missing("messageList")),
             Some(_) => Ok(HistoryReply {
                 message_list: o.list("messageList")?,
+                has_more: o.bool("hasMore")?.unwrap_or(false),
             }),
         }
     }
