@@ -17,7 +17,7 @@
 use crate::event::Event;
 use crate::id::IdStyle;
 use crate::model::{Conversation, ConversationPage, Message, Tombstone};
-use crate::store::{Snapshot, StoreBatch};
+use crate::store::{Prune, Snapshot, StoreBatch};
 use crate::wire::Change;
 use std::collections::HashMap;
 
@@ -33,7 +33,8 @@ pub struct LocalState {
     convs: HashMap<String, Conversation>,
     tombs: HashMap<String, Tombstone>,
     /// Per conversation, the feed seq of the newest change reflected locally (live or deleted).
-    /// Not stored: whatever a store holds was confirmed before any later sync request was sent.
+    /// Stored with the records (`StoreBatch::versions`): a tab sharing the store may have written
+    /// newer records than this one knows, and a reload must not take them for older ones.
     versions: HashMap<String, u64>,
     /// The cursor of the newest reset applied: every conversation reflects at least that seq.
     reset_floor: u64,
@@ -129,7 +130,37 @@ impl LocalState {
         for t in snapshot.tombstones {
             s.tombs.insert(t.conversation_id.clone(), t);
         }
+        s.versions.extend(snapshot.versions);
         s
+    }
+
+    /// Sets the batch's per-conversation versions, and makes it write each of those
+    /// conversations whole (its record, or its removal): another tab may have stored a different
+    /// state of it, which a version without the matching record would vouch for.
+    pub fn stamp(&self, batch: &mut StoreBatch) {
+        let mut ids: Vec<String> = (batch.put_conversations.iter().map(|c| &c.conversation_id))
+            .chain(batch.put_tombstones.iter().map(|t| &t.conversation_id))
+            .chain(batch.put_messages.iter().map(|m| &m.conversation_id))
+            .chain(&batch.remove_conversations)
+            .chain(&batch.remove_tombstones)
+            .cloned()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // One put of the current record or one removal each; removals apply before puts, so
+        // this is what the batch's own puts and removals of them amounted to.
+        batch.put_conversations.clear();
+        batch.remove_conversations.clear();
+        let mut versions = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.convs.get(&id) {
+                Some(c) => batch.put_conversations.push(c.clone()),
+                None => batch.remove_conversations.push(id.clone()),
+            }
+            let version = self.version(&id);
+            versions.push((id, version));
+        }
+        batch.versions = versions;
     }
 
     fn insert(&mut self, c: Conversation) {
@@ -332,13 +363,17 @@ impl LocalState {
             .flat_map(|p| p.conversations.iter().cloned())
             .collect();
         let server = &server[..];
-        // A page covers the IDs after the previous page's `upto_id`, up to its own.
-        let cursor_of = |id: &str| {
-            pages
+        let mut listed: Vec<String> = server.iter().map(|c| c.conversation_id.clone()).collect();
+        listed.sort_unstable();
+        // The store also removes what only another tab knew (see `Prune`).
+        let prune = Prune {
+            pages: pages
                 .iter()
-                .find(|p| p.upto_id.as_deref().is_none_or(|u| id <= u))
-                .map_or(0, |p| p.cursor)
+                .map(|p| (p.upto_id.clone(), p.cursor))
+                .collect(),
+            listed,
         };
+        let cursor_of = |id: &str| prune.cursor_of(id);
         let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);
         let by_id: HashMap<&str, &Conversation> = server
             .iter()
@@ -392,6 +427,7 @@ impl LocalState {
             }
         }
         self.reset_floor = self.reset_floor.max(floor);
+        fx.batch.prune = Some(prune);
     }
 }
 

@@ -24,6 +24,9 @@ impl Namespace {
 /// full before the store is touched, because IndexedDB transactions cannot wait for other work.
 ///
 /// Order of application: `clear_messages`, removals, then puts.
+///
+/// Two tabs write one store, each from its own knowledge, so a write may be older than what the
+/// store holds: writes are version-conditional, decided by `WritePlan` (see there).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoreBatch {
     /// (canonical conversation ID, seq): remove that conversation's messages with seq ≤ it.
@@ -33,7 +36,37 @@ pub struct StoreBatch {
     pub put_conversations: Vec<Conversation>,
     pub put_tombstones: Vec<Tombstone>,
     pub put_messages: Vec<Message>,
+    /// Moves the stored cursor forward only.
     pub cursor: Option<u64>,
+    /// Per conversation whose record, tombstone, removal or messages this batch writes: the feed
+    /// seq of the newest change the written state reflects. Stored with the records; writes of
+    /// conversations not listed are unconditional (history pages cached as read).
+    pub versions: Vec<(String, u64)>,
+    /// Set by a reset: the stored conversations it deletes although the writer never knew them.
+    pub prune: Option<Prune>,
+}
+
+/// A reset is a full list as of its pages' cursors: what it lacks was deleted. The writer removes
+/// what it knows of; a store may also hold conversations only another tab knew, so it removes
+/// those it holds absent from the list, unless their stored version is newer than the page that
+/// covers them (`WritePlan::pruned`). Their cached messages are forgotten and the version kept.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Prune {
+    /// Per page, in order: (`upto_id`, `cursor`); a page covers the IDs after the previous
+    /// page's `upto_id` up to its own (`None`: to the end), as of feed seq `cursor`.
+    pub pages: Vec<(Option<String>, u64)>,
+    /// The IDs in the list, sorted.
+    pub listed: Vec<String>,
+}
+
+impl Prune {
+    /// The cursor of the page that covers `id`.
+    pub fn cursor_of(&self, id: &str) -> u64 {
+        self.pages
+            .iter()
+            .find(|(upto, _)| upto.as_deref().is_none_or(|u| id <= u))
+            .map_or(0, |(_, cursor)| *cursor)
+    }
 }
 
 impl StoreBatch {
@@ -48,12 +81,107 @@ pub struct Snapshot {
     pub conversations: Vec<Conversation>,
     pub tombstones: Vec<Tombstone>,
     pub cursor: u64,
+    /// The stored version of each conversation (see `StoreBatch::versions`); conversations
+    /// without one (written before versions were stored) are version 0.
+    pub versions: Vec<(String, u64)>,
+}
+
+/// The rule "the newer record per conversation wins", written once for every store: which writes
+/// of a batch take effect over what the store holds. A store reads the stored versions of the
+/// batch's conversations (and its cursor) in the same transaction, then writes what this admits.
+///
+/// A conversation's writes (record put or removal, tombstone put or removal, message puts) take
+/// effect only if the stored version is not newer than the batch's; message clears always do (they
+/// only forget cached copies of what the server hides or still serves); the cursor only moves
+/// forward. A store then holds, per conversation, the newest state any writer knew, and a cursor
+/// all of whose changes its records reflect: records at or below it are never overwritten by
+/// older ones.
+#[derive(Debug)]
+pub struct WritePlan<'a> {
+    /// Sorted conversation IDs whose writes are refused.
+    refused: Vec<&'a str>,
+    cursor: Option<u64>,
+    batch: &'a StoreBatch,
+}
+
+impl<'a> WritePlan<'a> {
+    /// `stored`: the stored version of each of `batch.versions`' conversations, in that order
+    /// (`None` when none is stored); `stored_cursor`: the stored cursor (`None` when none).
+    pub fn new(batch: &'a StoreBatch, stored: &[Option<u64>], stored_cursor: Option<u64>) -> Self {
+        let mut refused: Vec<&str> = batch
+            .versions
+            .iter()
+            .zip(stored)
+            .filter(|((_, version), stored)| stored.is_some_and(|s| s > *version))
+            .map(|((id, _), _)| id.as_str())
+            .collect();
+        refused.sort_unstable();
+        WritePlan {
+            refused,
+            cursor: batch
+                .cursor
+                .filter(|c| stored_cursor.is_none_or(|s| *c > s)),
+            batch,
+        }
+    }
+
+    /// Whether the batch's writes for this conversation take effect.
+    pub fn writes(&self, conversation_id: &str) -> bool {
+        self.refused.binary_search(&conversation_id).is_err()
+    }
+
+    /// The cursor to store, when the batch moves it forward.
+    pub fn cursor(&self) -> Option<u64> {
+        self.cursor
+    }
+
+    /// For a reset batch: of the stored conversations (ID, stored version), those it deletes,
+    /// each with the version to store. The batch's own conversations are decided by `writes`.
+    pub fn pruned<'s>(
+        &self,
+        stored: impl IntoIterator<Item = (&'s str, Option<u64>)>,
+    ) -> Vec<(&'s str, u64)> {
+        let Some(prune) = &self.batch.prune else {
+            return Vec::new();
+        };
+        let mut own: Vec<&str> = self
+            .batch
+            .versions
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        own.sort_unstable();
+        stored
+            .into_iter()
+            .filter(|(id, _)| {
+                prune
+                    .listed
+                    .binary_search_by(|l| l.as_str().cmp(id))
+                    .is_err()
+            })
+            .filter(|(id, _)| own.binary_search(id).is_err())
+            .filter_map(|(id, version)| {
+                let cursor = prune.cursor_of(id);
+                version.is_none_or(|v| v <= cursor).then_some((id, cursor))
+            })
+            .collect()
+    }
+
+    /// The versions to store with the admitted writes.
+    pub fn versions(&self) -> impl Iterator<Item = (&'a str, u64)> + '_ {
+        self.batch
+            .versions
+            .iter()
+            .map(|(id, v)| (id.as_str(), *v))
+            .filter(|(id, _)| self.writes(id))
+    }
 }
 
 #[async_trait(?Send)]
 pub trait Store {
     async fn load(&self) -> Result<Snapshot>;
-    /// All of the batch or, on error, none of it.
+    /// All of the batch that `WritePlan` admits against what is stored (read in the same
+    /// transaction) or, on error, none of it.
     async fn apply(&self, batch: &StoreBatch) -> Result<()>;
     /// Messages of a conversation, newest first, with seq < `before_seq` when given.
     async fn messages(

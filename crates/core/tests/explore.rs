@@ -242,7 +242,7 @@ const BOB_TARGETS: &[&str] = &["c2c_alice", "group_g"];
 /// from its own knowledge, so a tab that lags can write an older record after the other tab
 /// stored a newer cursor; a tab that then loads trusts both (EXPLORE_SEED=1090 with this on).
 /// The fix is version-conditional store writes (keep the newer record per conversation).
-const RELOADS: bool = false;
+const RELOADS: bool = true;
 const TAB_A1: usize = 0;
 const TAB_A2: usize = 1;
 const DEVICE_B: usize = 2;
