@@ -472,22 +472,10 @@ impl Reads {
         let plan = WritePlan::new(batch, &stored, cursor);
         let pruned = match &self.prune {
             Some((ids, keys, values)) => {
-                let versions: std::collections::HashMap<String, u64> =
-                    key_numbers(&keys.result()?, &values.result()?)
-                        .into_iter()
-                        .collect();
-                let ids: Vec<String> = ids
-                    .result()?
-                    .dyn_into::<Array>()?
-                    .iter()
+                let ids = (ids.result()?.dyn_into::<Array>()?.iter())
                     .filter_map(|k| k.as_string())
                     .collect();
-                let stored = ids
-                    .iter()
-                    .map(|id| (id.as_str(), versions.get(id).copied()));
-                (plan.pruned(stored).into_iter())
-                    .map(|(id, v)| (id.to_owned(), v))
-                    .collect()
+                plan.pruned(ids, key_numbers(&keys.result()?, &values.result()?))
             }
             None => Vec::new(),
         };
@@ -495,20 +483,20 @@ impl Reads {
     }
 }
 
-/// Puts the values (in the batch's order, one per ID) whose conversation the plan admits.
+/// Puts the values (in the batch's order) whose conversation (`id_of` each index) the plan admits.
 fn put_admitted<'a>(
     tx: &IdbTransaction,
     name: &str,
     values: &JsValue,
-    ids: impl Iterator<Item = &'a str>,
+    id_of: &dyn Fn(usize) -> &'a str,
     plan: &WritePlan,
 ) -> JsResult<()> {
     let Some(values) = values.dyn_ref::<Array>() else {
         return Ok(());
     };
     let store = tx.object_store(name)?;
-    for (value, id) in values.iter().zip(ids) {
-        if plan.writes(id) {
+    for (i, value) in values.iter().enumerate() {
+        if plan.writes(id_of(i)) {
             store.put(&value)?;
         }
     }
@@ -547,30 +535,17 @@ fn issue(
             tombstones.delete(&JsValue::from_str(id))?;
         }
     }
-    let conversation_ids = batch.put_conversations.iter();
-    put_admitted(
-        tx,
-        CONVERSATIONS,
-        &p.conversations,
-        conversation_ids.map(|c| c.conversation_id.as_str()),
-        plan,
-    )?;
-    let tombstone_ids = batch.put_tombstones.iter();
-    put_admitted(
-        tx,
-        TOMBSTONES,
-        &p.tombstones,
-        tombstone_ids.map(|t| t.conversation_id.as_str()),
-        plan,
-    )?;
-    let message_ids = batch.put_messages.iter();
-    put_admitted(
-        tx,
-        MESSAGES,
-        &p.messages,
-        message_ids.map(|m| m.conversation_id.as_str()),
-        plan,
-    )?;
+    let (c, t, m) = (
+        &batch.put_conversations,
+        &batch.put_tombstones,
+        &batch.put_messages,
+    );
+    let conversation_of = |i: usize| c[i].conversation_id.as_str();
+    put_admitted(tx, CONVERSATIONS, &p.conversations, &conversation_of, plan)?;
+    let tombstone_of = |i: usize| t[i].conversation_id.as_str();
+    put_admitted(tx, TOMBSTONES, &p.tombstones, &tombstone_of, plan)?;
+    let message_of = |i: usize| m[i].conversation_id.as_str();
+    put_admitted(tx, MESSAGES, &p.messages, &message_of, plan)?;
     if let Some(cursor) = plan.cursor() {
         tx.object_store(META)?
             .put_with_key(&JsValue::from_f64(cursor as f64), &CURSOR_KEY.into())?;

@@ -47,15 +47,13 @@ impl Store for MemoryStore {
             .map(|(id, _)| s.versions.get(id).copied())
             .collect();
         let plan = WritePlan::new(batch, &stored, Some(s.cursor));
-        let pruned: Vec<(String, u64)> = plan
-            .pruned(
-                s.conversations
-                    .keys()
-                    .map(|id| (id.as_str(), s.versions.get(id).copied())),
-            )
-            .into_iter()
-            .map(|(id, v)| (id.to_owned(), v))
-            .collect();
+        let pruned = if batch.prune.is_some() {
+            let ids = s.conversations.keys().cloned().collect();
+            let versions = s.versions.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            plan.pruned(ids, versions)
+        } else {
+            Vec::new()
+        };
         for (id, version) in pruned {
             s.conversations.remove(&id);
             s.messages.remove(&id);

@@ -138,26 +138,28 @@ impl LocalState {
     /// conversations whole (its record, or its removal): another tab may have stored a different
     /// state of it, which a version without the matching record would vouch for.
     pub fn stamp(&self, batch: &mut StoreBatch) {
-        let mut ids: Vec<String> = (batch.put_conversations.iter().map(|c| &c.conversation_id))
+        // Deduplicated in a map of the type `versions` already is (no sort in the wasm).
+        let mut touched: HashMap<String, u64> = HashMap::new();
+        let ids = (batch.put_conversations.iter().map(|c| &c.conversation_id))
             .chain(batch.put_tombstones.iter().map(|t| &t.conversation_id))
             .chain(batch.put_messages.iter().map(|m| &m.conversation_id))
             .chain(&batch.remove_conversations)
-            .chain(&batch.remove_tombstones)
-            .cloned()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+            .chain(&batch.remove_tombstones);
+        for id in ids {
+            if !touched.contains_key(id) {
+                touched.insert(id.clone(), self.version(id));
+            }
+        }
         // One put of the current record or one removal each; removals apply before puts, so
         // this is what the batch's own puts and removals of them amounted to.
         batch.put_conversations.clear();
         batch.remove_conversations.clear();
-        let mut versions = Vec::with_capacity(ids.len());
-        for id in ids {
+        let mut versions = Vec::with_capacity(touched.len());
+        for (id, version) in touched {
             match self.convs.get(&id) {
                 Some(c) => batch.put_conversations.push(c.clone()),
                 None => batch.remove_conversations.push(id.clone()),
             }
-            let version = self.version(&id);
             versions.push((id, version));
         }
         batch.versions = versions;
@@ -363,15 +365,13 @@ impl LocalState {
             .flat_map(|p| p.conversations.iter().cloned())
             .collect();
         let server = &server[..];
-        let mut listed: Vec<String> = server.iter().map(|c| c.conversation_id.clone()).collect();
-        listed.sort_unstable();
         // The store also removes what only another tab knew (see `Prune`).
         let prune = Prune {
             pages: pages
                 .iter()
                 .map(|p| (p.upto_id.clone(), p.cursor))
                 .collect(),
-            listed,
+            listed: server.iter().map(|c| c.conversation_id.clone()).collect(),
         };
         let cursor_of = |id: &str| prune.cursor_of(id);
         let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);

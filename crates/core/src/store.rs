@@ -4,6 +4,7 @@
 use crate::error::Result;
 use crate::model::{Conversation, Message, Tombstone};
 use async_trait::async_trait;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// One user's state in one app: two users in one browser never share a namespace.
@@ -55,7 +56,7 @@ pub struct Prune {
     /// Per page, in order: (`upto_id`, `cursor`); a page covers the IDs after the previous
     /// page's `upto_id` up to its own (`None`: to the end), as of feed seq `cursor`.
     pub pages: Vec<(Option<String>, u64)>,
-    /// The IDs in the list, sorted.
+    /// The IDs in the list.
     pub listed: Vec<String>,
 }
 
@@ -71,7 +72,16 @@ impl Prune {
 
 impl StoreBatch {
     pub fn is_empty(&self) -> bool {
-        *self == StoreBatch::default()
+        // Field by field, not `== default()`: smaller in the wasm.
+        self.clear_messages.is_empty()
+            && self.remove_conversations.is_empty()
+            && self.remove_tombstones.is_empty()
+            && self.put_conversations.is_empty()
+            && self.put_tombstones.is_empty()
+            && self.put_messages.is_empty()
+            && self.cursor.is_none()
+            && self.versions.is_empty()
+            && self.prune.is_none()
     }
 }
 
@@ -98,8 +108,9 @@ pub struct Snapshot {
 /// older ones.
 #[derive(Debug)]
 pub struct WritePlan<'a> {
-    /// Sorted conversation IDs whose writes are refused.
-    refused: Vec<&'a str>,
+    /// Conversations whose writes are refused, with their stored (newer) version. A map of the
+    /// type the engine already uses: no other instantiation in the wasm (nor a sort).
+    refused: HashMap<String, u64>,
     cursor: Option<u64>,
     batch: &'a StoreBatch,
 }
@@ -108,14 +119,12 @@ impl<'a> WritePlan<'a> {
     /// `stored`: the stored version of each of `batch.versions`' conversations, in that order
     /// (`None` when none is stored); `stored_cursor`: the stored cursor (`None` when none).
     pub fn new(batch: &'a StoreBatch, stored: &[Option<u64>], stored_cursor: Option<u64>) -> Self {
-        let mut refused: Vec<&str> = batch
-            .versions
-            .iter()
-            .zip(stored)
-            .filter(|((_, version), stored)| stored.is_some_and(|s| s > *version))
-            .map(|((id, _), _)| id.as_str())
-            .collect();
-        refused.sort_unstable();
+        let mut refused = HashMap::new();
+        for ((id, version), stored) in batch.versions.iter().zip(stored) {
+            if let Some(s) = stored.filter(|s| s > version) {
+                refused.insert(id.clone(), s);
+            }
+        }
         WritePlan {
             refused,
             cursor: batch
@@ -127,7 +136,7 @@ impl<'a> WritePlan<'a> {
 
     /// Whether the batch's writes for this conversation take effect.
     pub fn writes(&self, conversation_id: &str) -> bool {
-        self.refused.binary_search(&conversation_id).is_err()
+        !self.refused.contains_key(conversation_id)
     }
 
     /// The cursor to store, when the batch moves it forward.
@@ -135,36 +144,27 @@ impl<'a> WritePlan<'a> {
         self.cursor
     }
 
-    /// For a reset batch: of the stored conversations (ID, stored version), those it deletes,
-    /// each with the version to store. The batch's own conversations are decided by `writes`.
-    pub fn pruned<'s>(
-        &self,
-        stored: impl IntoIterator<Item = (&'s str, Option<u64>)>,
-    ) -> Vec<(&'s str, u64)> {
+    /// For a reset batch: of the stored conversations (`ids`) and the stored versions
+    /// (`versions`, of any conversations), the conversations it deletes, each with the version
+    /// to store. The batch's own conversations are decided by `writes`.
+    pub fn pruned(&self, ids: Vec<String>, versions: Vec<(String, u64)>) -> Vec<(String, u64)> {
         let Some(prune) = &self.batch.prune else {
             return Vec::new();
         };
-        let mut own: Vec<&str> = self
-            .batch
-            .versions
-            .iter()
-            .map(|(id, _)| id.as_str())
-            .collect();
-        own.sort_unstable();
-        stored
-            .into_iter()
-            .filter(|(id, _)| {
-                prune
-                    .listed
-                    .binary_search_by(|l| l.as_str().cmp(id))
-                    .is_err()
-            })
-            .filter(|(id, _)| own.binary_search(id).is_err())
-            .filter_map(|(id, version)| {
-                let cursor = prune.cursor_of(id);
-                version.is_none_or(|v| v <= cursor).then_some((id, cursor))
-            })
-            .collect()
+        let mut decided: HashMap<String, u64> = HashMap::new();
+        decided.extend(prune.listed.iter().map(|id| (id.clone(), 0)));
+        decided.extend(self.batch.versions.iter().cloned());
+        let mut stored: HashMap<String, u64> = HashMap::new();
+        stored.extend(versions);
+        let mut out = Vec::new();
+        for id in ids {
+            let cursor = prune.cursor_of(&id);
+            let newer = stored.get(&id).is_some_and(|v| *v > cursor);
+            if !newer && !decided.contains_key(&id) {
+                out.push((id, cursor));
+            }
+        }
+        out
     }
 
     /// The versions to store with the admitted writes.
