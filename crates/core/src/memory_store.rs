@@ -22,6 +22,10 @@ struct State {
     versions: HashMap<String, u64>,
 }
 
+fn listed(versions: &HashMap<String, u64>) -> Vec<(String, u64)> {
+    versions.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
 #[derive(Default)]
 pub struct MemoryStore {
     state: RefCell<State>,
@@ -35,7 +39,7 @@ impl Store for MemoryStore {
             conversations: s.conversations.values().cloned().collect(),
             tombstones: s.tombstones.values().cloned().collect(),
             cursor: s.cursor,
-            versions: s.versions.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            versions: listed(&s.versions),
         })
     }
 
@@ -49,7 +53,7 @@ impl Store for MemoryStore {
         let plan = WritePlan::new(batch, &stored, Some(s.cursor));
         let pruned = if batch.prune.is_some() {
             let ids = s.conversations.keys().cloned().collect();
-            let versions = s.versions.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let versions = listed(&s.versions);
             plan.pruned(ids, versions)
         } else {
             Vec::new()

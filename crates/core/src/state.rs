@@ -146,7 +146,7 @@ impl LocalState {
             .chain(&batch.remove_conversations)
             .chain(&batch.remove_tombstones);
         for id in ids {
-            if !touched.contains_key(id) {
+            if touched.get(id.as_str()).is_none() {
                 touched.insert(id.clone(), self.version(id));
             }
         }
@@ -156,7 +156,7 @@ impl LocalState {
         batch.remove_conversations.clear();
         let mut versions = Vec::with_capacity(touched.len());
         for (id, version) in touched {
-            match self.convs.get(&id) {
+            match self.convs.get(id.as_str()) {
                 Some(c) => batch.put_conversations.push(c.clone()),
                 None => batch.remove_conversations.push(id.clone()),
             }

@@ -136,7 +136,7 @@ impl<'a> WritePlan<'a> {
 
     /// Whether the batch's writes for this conversation take effect.
     pub fn writes(&self, conversation_id: &str) -> bool {
-        !self.refused.contains_key(conversation_id)
+        self.refused.get(conversation_id).is_none()
     }
 
     /// The cursor to store, when the batch moves it forward.
@@ -159,8 +159,8 @@ impl<'a> WritePlan<'a> {
         let mut out = Vec::new();
         for id in ids {
             let cursor = prune.cursor_of(&id);
-            let newer = stored.get(&id).is_some_and(|v| *v > cursor);
-            if !newer && !decided.contains_key(&id) {
+            let newer = stored.get(id.as_str()).is_some_and(|v| *v > cursor);
+            if !newer && decided.get(id.as_str()).is_none() {
                 out.push((id, cursor));
             }
         }
