@@ -641,6 +641,25 @@ mod tests {
     }
 
     #[test]
+    fn store_writes_carry_versions_and_whole_conversations() {
+        let mut s = LocalState::default();
+        apply_seq(&mut s, &updated("c2c_a", 1, 2, 1), 3);
+        // A deletion of a conversation this tab never held still removes it from the store
+        // (another tab may have stored it), at the deletion's version.
+        let mut fx = Effects::new(&s);
+        s.apply(&deleted("c2c_b", 2, false), 5, Origin::Remote, &mut fx);
+        s.stamp(&mut fx.batch);
+        assert_eq!(fx.batch.remove_conversations, vec!["c2c_b".to_owned()]);
+        assert_eq!(fx.batch.versions, vec![("c2c_b".to_owned(), 5)]);
+        // An update this tab keeps its own (newer) record over still writes that record.
+        let mut fx = Effects::new(&s);
+        s.apply(&updated("c2c_a", 1, 2, 1), 6, Origin::Remote, &mut fx);
+        s.stamp(&mut fx.batch);
+        assert_eq!(fx.batch.put_conversations, vec![s.get("c2c_a").unwrap().clone()]);
+        assert_eq!(fx.batch.versions, vec![("c2c_a".to_owned(), 6)]);
+    }
+
+    #[test]
     fn change_without_feed_seq_survives_resets_requested_before_it() {
         let mut s = LocalState::default();
         let mark = s.sync_mark();
