@@ -655,7 +655,10 @@ mod tests {
         let mut fx = Effects::new(&s);
         s.apply(&updated("c2c_a", 1, 2, 1), 6, Origin::Remote, &mut fx);
         s.stamp(&mut fx.batch);
-        assert_eq!(fx.batch.put_conversations, vec![s.get("c2c_a").unwrap().clone()]);
+        assert_eq!(
+            fx.batch.put_conversations,
+            vec![s.get("c2c_a").unwrap().clone()]
+        );
         assert_eq!(fx.batch.versions, vec![("c2c_a".to_owned(), 6)]);
     }
 
