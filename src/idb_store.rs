@@ -379,10 +379,14 @@ fn key_numbers(keys: &JsValue, values: &JsValue) -> Vec<(String, u64)> {
     let (Some(keys), Some(values)) = (keys.dyn_ref::<Array>(), values.dyn_ref::<Array>()) else {
         return Vec::new();
     };
-    keys.iter()
-        .zip(values.iter())
-        .filter_map(|(k, v)| Some((k.as_string()?, v.as_f64()? as u64)))
-        .collect()
+    // Plain loops here and below: each iterator chain is its own code in the wasm.
+    let mut out = Vec::with_capacity(keys.length() as usize);
+    for i in 0..keys.length() {
+        if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_f64()) {
+            out.push((k, v as u64));
+        }
+    }
+    out
 }
 
 fn number(request: &IdbRequest) -> JsResult<Option<u64>> {
@@ -460,11 +464,10 @@ impl Reads {
 
     /// The stored versions, the stored cursor, and the stored conversations a reset removes.
     fn plan<'a>(&self, batch: &'a StoreBatch) -> JsResult<(WritePlan<'a>, Vec<(String, u64)>)> {
-        let stored = self
-            .versions
-            .iter()
-            .map(number)
-            .collect::<JsResult<Vec<_>>>()?;
+        let mut stored = Vec::with_capacity(self.versions.len());
+        for r in &self.versions {
+            stored.push(number(r)?);
+        }
         let cursor = match &self.cursor {
             Some(r) => number(r)?,
             None => None,
@@ -472,9 +475,11 @@ impl Reads {
         let plan = WritePlan::new(batch, &stored, cursor);
         let pruned = match &self.prune {
             Some((ids, keys, values)) => {
-                let ids = (ids.result()?.dyn_into::<Array>()?.iter())
-                    .filter_map(|k| k.as_string())
-                    .collect();
+                let list: Array = ids.result()?.dyn_into()?;
+                let mut ids = Vec::with_capacity(list.length() as usize);
+                for i in 0..list.length() {
+                    ids.extend(list.get(i).as_string());
+                }
                 plan.pruned(ids, key_numbers(&keys.result()?, &values.result()?))
             }
             None => Vec::new(),
@@ -552,9 +557,16 @@ fn issue(
     }
     if !batch.versions.is_empty() || !pruned.is_empty() {
         let versions = tx.object_store(VERSIONS)?;
-        let pruned = pruned.iter().map(|(id, v)| (id.as_str(), *v));
-        for (id, version) in plan.versions().chain(pruned) {
-            versions.put_with_key(&JsValue::from_f64(version as f64), &JsValue::from_str(id))?;
+        let put = |id: &str, version: u64| {
+            versions.put_with_key(&JsValue::from_f64(version as f64), &JsValue::from_str(id))
+        };
+        for (id, version) in &batch.versions {
+            if plan.writes(id) {
+                put(id, *version)?;
+            }
+        }
+        for (id, version) in pruned {
+            put(id, *version)?;
         }
     }
     if fail {

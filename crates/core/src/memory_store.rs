@@ -101,8 +101,10 @@ impl Store for MemoryStore {
         if let Some(c) = plan.cursor() {
             s.cursor = c;
         }
-        for (id, v) in plan.versions() {
-            s.versions.insert(id.to_owned(), v);
+        for (id, v) in &batch.versions {
+            if plan.writes(id) {
+                s.versions.insert(id.clone(), *v);
+            }
         }
         Ok(())
     }

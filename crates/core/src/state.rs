@@ -146,7 +146,7 @@ impl LocalState {
             .chain(&batch.remove_conversations)
             .chain(&batch.remove_tombstones);
         for id in ids {
-            if touched.get(id.as_str()).is_none() {
+            if !touched.contains_key(id.as_str()) {
                 touched.insert(id.clone(), self.version(id));
             }
         }

@@ -136,7 +136,7 @@ impl<'a> WritePlan<'a> {
 
     /// Whether the batch's writes for this conversation take effect.
     pub fn writes(&self, conversation_id: &str) -> bool {
-        self.refused.get(conversation_id).is_none()
+        !self.refused.contains_key(conversation_id)
     }
 
     /// The cursor to store, when the batch moves it forward.
@@ -160,20 +160,11 @@ impl<'a> WritePlan<'a> {
         for id in ids {
             let cursor = prune.cursor_of(&id);
             let newer = stored.get(id.as_str()).is_some_and(|v| *v > cursor);
-            if !newer && decided.get(id.as_str()).is_none() {
+            if !newer && !decided.contains_key(id.as_str()) {
                 out.push((id, cursor));
             }
         }
         out
-    }
-
-    /// The versions to store with the admitted writes.
-    pub fn versions(&self) -> impl Iterator<Item = (&'a str, u64)> + '_ {
-        self.batch
-            .versions
-            .iter()
-            .map(|(id, v)| (id.as_str(), *v))
-            .filter(|(id, _)| self.writes(id))
     }
 }
 
