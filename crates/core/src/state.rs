@@ -120,8 +120,11 @@ impl Effects {
 
 impl LocalState {
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        // The store reflects every change up to its cursor (its writes are conditional, and a
+        // reset prunes what it lacks), as after a reset at that cursor.
         let mut s = LocalState {
             cursor: snapshot.cursor,
+            reset_floor: snapshot.cursor,
             ..Default::default()
         };
         for c in snapshot.conversations {
