@@ -380,7 +380,7 @@ fn key_numbers(keys: &JsValue, values: &JsValue) -> Vec<(String, u64)> {
         return Vec::new();
     };
     // Plain loops here and below: each iterator chain is its own code in the wasm.
-    let mut out = Vec::with_capacity(keys.length() as usize);
+    let mut out = Vec::new();
     for i in 0..keys.length() {
         if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_f64()) {
             out.push((k, v as u64));
@@ -655,10 +655,7 @@ impl Store for IdbStore {
         if let Err(e) = written.await {
             let _ = tx.abort();
             let _ = done.await;
-            return Err(match tx.error() {
-                Some(cause) => db_err("apply", &cause),
-                None => db_err("apply", &e),
-            });
+            return Err(db_err("apply", &e));
         }
         finish(&tx, done, "apply").await
     }

@@ -63,10 +63,12 @@ pub struct Prune {
 impl Prune {
     /// The cursor of the page that covers `id`.
     pub fn cursor_of(&self, id: &str) -> u64 {
-        self.pages
-            .iter()
-            .find(|(upto, _)| upto.as_deref().is_none_or(|u| id <= u))
-            .map_or(0, |(_, cursor)| *cursor)
+        for (upto, cursor) in &self.pages {
+            if upto.as_deref().is_none_or(|u| id <= u) {
+                return *cursor;
+            }
+        }
+        0
     }
 }
 
