@@ -13,7 +13,7 @@ use crate::records::{decode, encode as to_object, FromJs, ToJs};
 use async_trait::async_trait;
 use chat_core::error::{ChatError, Result};
 use chat_core::model::{Conversation, Message, Tombstone};
-use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
+use chat_core::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener, WritePlan};
 use js_sys::{Array, Function, Promise, Reflect};
 #[cfg(feature = "test-hooks")]
 use std::cell::Cell;
@@ -32,6 +32,8 @@ const CONVERSATIONS: &str = "conversations";
 const TOMBSTONES: &str = "tombstones";
 const MESSAGES: &str = "messages";
 const META: &str = "meta";
+/// conversationID → the feed version of what is stored of it (see `StoreBatch::versions`).
+const VERSIONS: &str = "versions";
 const CURSOR_KEY: &str = "cursor";
 
 type JsResult<T> = std::result::Result<T, JsValue>;
@@ -40,7 +42,7 @@ type JsResult<T> = std::result::Result<T, JsValue>;
 /// `versionchange` transaction (passed along for steps that rewrite data). Append, never edit.
 type Migration = fn(&IdbDatabase, &IdbTransaction) -> JsResult<()>;
 
-const MIGRATIONS: &[Migration] = &[migrate_v1];
+const MIGRATIONS: &[Migration] = &[migrate_v1, migrate_v2];
 
 /// The schema version this build opens: one per migration.
 pub const DB_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -56,6 +58,15 @@ fn migrate_v1(db: &IdbDatabase, _tx: &IdbTransaction) -> JsResult<()> {
     db.create_object_store_with_optional_parameters(MESSAGES, &by_seq)?;
     // Out-of-line keys: `cursor` → number.
     db.create_object_store(META)?;
+    Ok(())
+}
+
+/// Stored versions, so tabs sharing the database never replace a newer record by an older one.
+/// Records of an existing database have none: they count as version 0 (older than any feed
+/// change), which is how every write treated them before.
+fn migrate_v2(db: &IdbDatabase, _tx: &IdbTransaction) -> JsResult<()> {
+    // Out-of-line keys (the conversationID) → number, so a version outlives its record's removal.
+    db.create_object_store(VERSIONS)?;
     Ok(())
 }
 
@@ -359,47 +370,201 @@ struct Prepared {
     messages: JsValue,
 }
 
-fn issue(tx: &IdbTransaction, batch: &StoreBatch, p: &Prepared, fail: bool) -> JsResult<()> {
-    if !batch.clear_messages.is_empty() {
-        let messages = tx.object_store(MESSAGES)?;
-        for (id, upto) in &batch.clear_messages {
-            let id = JsValue::from_str(id);
-            let range = IdbKeyRange::bound(
-                &Array::of2(&id, &JsValue::from_f64(f64::NEG_INFINITY)),
-                &Array::of2(&id, &JsValue::from_f64(*upto as f64)),
-            )?;
-            messages.delete(&range)?;
+/// (key, number) pairs from a `getAllKeys` and a `getAll` of one store (same order); entries
+/// that are not a string key and a number are skipped.
+fn key_numbers(keys: &JsValue, values: &JsValue) -> Vec<(String, u64)> {
+    let (Some(keys), Some(values)) = (keys.dyn_ref::<Array>(), values.dyn_ref::<Array>()) else {
+        return Vec::new();
+    };
+    // Plain loops here and below: each iterator chain is its own code in the wasm.
+    let mut out = Vec::new();
+    for i in 0..keys.length() {
+        if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_f64()) {
+            out.push((k, v as u64));
         }
     }
-    if !batch.remove_conversations.is_empty() {
+    out
+}
+
+fn number(request: &IdbRequest) -> JsResult<Option<u64>> {
+    Ok(request.result()?.as_f64().map(|v| v as u64))
+}
+
+/// Resolves when the request succeeds. Awaited inside its transaction: the continuation runs in
+/// the microtasks of the success event, while the transaction is still active.
+async fn request_done(request: &IdbRequest) -> JsResult<()> {
+    JsFuture::from(Promise::new(&mut |resolve: Function, reject: Function| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    }))
+    .await
+    .map(drop)
+}
+
+/// The cached messages of a conversation with seq ≤ `upto`.
+fn history_range(id: &str, upto: f64) -> JsResult<JsValue> {
+    let id = JsValue::from_str(id);
+    IdbKeyRange::bound(
+        &Array::of2(&id, &JsValue::from_f64(f64::NEG_INFINITY)),
+        &Array::of2(&id, &JsValue::from_f64(upto)),
+    )
+    .map(JsValue::from)
+}
+
+/// What `apply` reads, in its own transaction, before it decides what to write.
+struct Reads {
+    /// The stored version of each `batch.versions` conversation, in order.
+    versions: Vec<IdbRequest>,
+    cursor: Option<IdbRequest>,
+    /// A reset's: the stored conversation IDs, and every stored version (keys, values).
+    prune: Option<(IdbRequest, IdbRequest, IdbRequest)>,
+}
+
+impl Reads {
+    fn issue(tx: &IdbTransaction, batch: &StoreBatch) -> JsResult<Reads> {
+        let mut versions = Vec::with_capacity(batch.versions.len());
+        if !batch.versions.is_empty() || batch.prune.is_some() {
+            let store = tx.object_store(VERSIONS)?;
+            for (id, _) in &batch.versions {
+                versions.push(store.get(&JsValue::from_str(id))?);
+            }
+        }
+        let cursor = match batch.cursor {
+            Some(_) => Some(tx.object_store(META)?.get(&CURSOR_KEY.into())?),
+            None => None,
+        };
+        let prune = match batch.prune {
+            Some(_) => {
+                let stored = tx.object_store(VERSIONS)?;
+                Some((
+                    tx.object_store(CONVERSATIONS)?.get_all_keys()?,
+                    stored.get_all_keys()?,
+                    stored.get_all()?,
+                ))
+            }
+            None => None,
+        };
+        Ok(Reads {
+            versions,
+            cursor,
+            prune,
+        })
+    }
+
+    /// The last request issued: requests of one transaction complete in order.
+    fn last(&self) -> Option<&IdbRequest> {
+        match (&self.prune, &self.cursor) {
+            (Some((_, _, last)), _) | (None, Some(last)) => Some(last),
+            (None, None) => self.versions.last(),
+        }
+    }
+
+    /// The stored versions, the stored cursor, and the stored conversations a reset removes.
+    fn plan<'a>(&self, batch: &'a StoreBatch) -> JsResult<(WritePlan<'a>, Vec<(String, u64)>)> {
+        let mut stored = Vec::with_capacity(self.versions.len());
+        for r in &self.versions {
+            stored.push(number(r)?);
+        }
+        let cursor = match &self.cursor {
+            Some(r) => number(r)?,
+            None => None,
+        };
+        let plan = WritePlan::new(batch, &stored, cursor);
+        let pruned = match &self.prune {
+            Some((ids, keys, values)) => {
+                let list: Array = ids.result()?.dyn_into()?;
+                let mut ids = Vec::with_capacity(list.length() as usize);
+                for i in 0..list.length() {
+                    ids.extend(list.get(i).as_string());
+                }
+                plan.pruned(ids, key_numbers(&keys.result()?, &values.result()?))
+            }
+            None => Vec::new(),
+        };
+        Ok((plan, pruned))
+    }
+}
+
+/// Puts the values (in the batch's order) whose conversation (`id_of` each index) the plan admits.
+fn put_admitted<'a>(
+    tx: &IdbTransaction,
+    name: &str,
+    values: &JsValue,
+    id_of: &dyn Fn(usize) -> &'a str,
+    plan: &WritePlan,
+) -> JsResult<()> {
+    let Some(values) = values.dyn_ref::<Array>() else {
+        return Ok(());
+    };
+    let store = tx.object_store(name)?;
+    for (i, value) in values.iter().enumerate() {
+        if plan.writes(id_of(i)) {
+            store.put(&value)?;
+        }
+    }
+    Ok(())
+}
+
+fn issue(
+    tx: &IdbTransaction,
+    batch: &StoreBatch,
+    p: &Prepared,
+    (plan, pruned): &(WritePlan, Vec<(String, u64)>),
+    fail: bool,
+) -> JsResult<()> {
+    if !batch.clear_messages.is_empty() || !pruned.is_empty() {
+        let messages = tx.object_store(MESSAGES)?;
+        for (id, upto) in &batch.clear_messages {
+            messages.delete(&history_range(id, *upto as f64)?)?;
+        }
+        for (id, _) in pruned {
+            messages.delete(&history_range(id, f64::INFINITY)?)?;
+        }
+    }
+    if !batch.remove_conversations.is_empty() || !pruned.is_empty() {
         let conversations = tx.object_store(CONVERSATIONS)?;
-        for id in &batch.remove_conversations {
+        let admitted = batch
+            .remove_conversations
+            .iter()
+            .filter(|id| plan.writes(id));
+        for id in admitted.chain(pruned.iter().map(|(id, _)| id)) {
             conversations.delete(&JsValue::from_str(id))?;
         }
     }
     if !batch.remove_tombstones.is_empty() {
         let tombstones = tx.object_store(TOMBSTONES)?;
-        for id in &batch.remove_tombstones {
+        for id in batch.remove_tombstones.iter().filter(|id| plan.writes(id)) {
             tombstones.delete(&JsValue::from_str(id))?;
         }
     }
-    for (name, values) in [
-        (CONVERSATIONS, &p.conversations),
-        (TOMBSTONES, &p.tombstones),
-        (MESSAGES, &p.messages),
-    ] {
-        if let Some(values) = values.dyn_ref::<Array>() {
-            if values.length() > 0 {
-                let store = tx.object_store(name)?;
-                for v in values.iter() {
-                    store.put(&v)?;
-                }
-            }
-        }
-    }
-    if let Some(cursor) = batch.cursor {
+    let (c, t, m) = (
+        &batch.put_conversations,
+        &batch.put_tombstones,
+        &batch.put_messages,
+    );
+    let conversation_of = |i: usize| c[i].conversation_id.as_str();
+    put_admitted(tx, CONVERSATIONS, &p.conversations, &conversation_of, plan)?;
+    let tombstone_of = |i: usize| t[i].conversation_id.as_str();
+    put_admitted(tx, TOMBSTONES, &p.tombstones, &tombstone_of, plan)?;
+    let message_of = |i: usize| m[i].conversation_id.as_str();
+    put_admitted(tx, MESSAGES, &p.messages, &message_of, plan)?;
+    if let Some(cursor) = plan.cursor() {
         tx.object_store(META)?
             .put_with_key(&JsValue::from_f64(cursor as f64), &CURSOR_KEY.into())?;
+    }
+    if !batch.versions.is_empty() || !pruned.is_empty() {
+        let versions = tx.object_store(VERSIONS)?;
+        let put = |id: &str, version: u64| {
+            versions.put_with_key(&JsValue::from_f64(version as f64), &JsValue::from_str(id))
+        };
+        for (id, version) in &batch.versions {
+            if plan.writes(id) {
+                put(id, *version)?;
+            }
+        }
+        for (id, version) in pruned {
+            put(id, *version)?;
+        }
     }
     if fail {
         // The second `add` of one key fails asynchronously (ConstraintError): the transaction
@@ -415,18 +580,20 @@ fn issue(tx: &IdbTransaction, batch: &StoreBatch, p: &Prepared, fail: bool) -> J
 impl Store for IdbStore {
     async fn load(&self) -> Result<Snapshot> {
         let tx = self.transaction(
-            &[CONVERSATIONS, TOMBSTONES, META],
+            &[CONVERSATIONS, TOMBSTONES, META, VERSIONS],
             IdbTransactionMode::Readonly,
         )?;
         let done = tx_done(&tx);
-        let requests = (|| -> JsResult<(IdbRequest, IdbRequest, IdbRequest)> {
+        let requests = (|| -> JsResult<_> {
+            let versions = tx.object_store(VERSIONS)?;
             Ok((
                 tx.object_store(CONVERSATIONS)?.get_all()?,
                 tx.object_store(TOMBSTONES)?.get_all()?,
                 tx.object_store(META)?.get(&CURSOR_KEY.into())?,
+                (versions.get_all_keys()?, versions.get_all()?),
             ))
         })();
-        let (conversations, tombstones, cursor) = match requests {
+        let (conversations, tombstones, cursor, versions) = match requests {
             Ok(r) => r,
             Err(e) => {
                 let _ = tx.abort();
@@ -439,6 +606,7 @@ impl Store for IdbStore {
             conversations: unpack_conversations(&result(&conversations)?)?,
             tombstones: from_js::<Vec<Tombstone>>(result(&tombstones)?, "load")?,
             cursor: result(&cursor)?.as_f64().map_or(0, |c| c as u64),
+            versions: key_numbers(&result(&versions.0)?, &result(&versions.1)?),
         })
     }
 
@@ -453,22 +621,35 @@ impl Store for IdbStore {
             tombstones: encode(&batch.put_tombstones)?,
             messages: encode(&batch.put_messages)?,
         };
-        let mut names = Vec::with_capacity(4);
-        if !batch.remove_conversations.is_empty() || !batch.put_conversations.is_empty() {
+        let mut names = Vec::with_capacity(5);
+        let prune = batch.prune.is_some();
+        if prune || !batch.remove_conversations.is_empty() || !batch.put_conversations.is_empty() {
             names.push(CONVERSATIONS);
         }
         if !batch.remove_tombstones.is_empty() || !batch.put_tombstones.is_empty() {
             names.push(TOMBSTONES);
         }
-        if !batch.clear_messages.is_empty() || !batch.put_messages.is_empty() {
+        if prune || !batch.clear_messages.is_empty() || !batch.put_messages.is_empty() {
             names.push(MESSAGES);
         }
         if batch.cursor.is_some() || fail {
             names.push(META);
         }
+        if prune || !batch.versions.is_empty() {
+            names.push(VERSIONS);
+        }
         let tx = self.transaction(&names, IdbTransactionMode::Readwrite)?;
         let done = tx_done(&tx);
-        if let Err(e) = issue(&tx, batch, &prepared, fail) {
+        // Read what is stored of the touched conversations, then write what the plan admits,
+        // all in this transaction (only its own requests are awaited, so it stays active).
+        let written = async {
+            let reads = Reads::issue(&tx, batch)?;
+            if let Some(last) = reads.last() {
+                request_done(last).await?;
+            }
+            issue(&tx, batch, &prepared, &reads.plan(batch)?, fail)
+        };
+        if let Err(e) = written.await {
             let _ = tx.abort();
             let _ = done.await;
             return Err(db_err("apply", &e));

@@ -6,6 +6,7 @@
 use chat_core::conformance::{conversation, message};
 use chat_core::store::{Namespace, StoreBatch, StoreOpener};
 use chat_sdk::idb_store::IdbOpener;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -105,6 +106,12 @@ async fn failed_batch_changes_nothing() {
             }],
             put_messages: vec![message("c2c_a", 4)],
             cursor: Some(6),
+            versions: vec![
+                ("c2c_a".into(), 9),
+                ("c2c_b".into(), 9),
+                ("c2c_x".into(), 9),
+            ],
+            prune: None,
         })
         .await
         .expect_err("the batch must fail");
@@ -243,4 +250,90 @@ async fn upgrade_elsewhere_closes_us_and_newer_schema_fails_open() {
         .expect("VersionError");
     assert_eq!(err.code, 6019, "{err:?}");
     assert!(err.message.contains("VersionError"), "{}", err.message);
+}
+
+/// A database of the first schema (no stored versions), as an earlier build left it.
+async fn create_v1(name: &str) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let factory: web_sys::IdbFactory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .unwrap()
+        .unchecked_into();
+    let req = factory.open_with_u32(name, 1).expect("open v1");
+    let r = req.clone();
+    let upgrade = Closure::once_into_js(move || {
+        let db: web_sys::IdbDatabase = r.result().unwrap().unchecked_into();
+        let by_id = web_sys::IdbObjectStoreParameters::new();
+        by_id.set_key_path(&"conversationID".into());
+        let conversations = db
+            .create_object_store_with_optional_parameters("conversations", &by_id)
+            .unwrap();
+        db.create_object_store_with_optional_parameters("tombstones", &by_id)
+            .unwrap();
+        let by_seq = web_sys::IdbObjectStoreParameters::new();
+        by_seq.set_key_path(&js_sys::Array::of2(&"conversationID".into(), &"seq".into()));
+        db.create_object_store_with_optional_parameters("messages", &by_seq)
+            .unwrap();
+        let meta = db.create_object_store("meta").unwrap();
+        let record = js_sys::Object::new();
+        for (k, v) in [
+            ("conversationID", JsValue::from("c2c_old")),
+            ("type", 1.into()),
+            ("userID", "old".into()),
+            ("showName", "old".into()),
+            ("unreadCount", 2.into()),
+            ("orderKey", 4.into()),
+        ] {
+            js_sys::Reflect::set(&record, &k.into(), &v).unwrap();
+        }
+        conversations.put(&record).unwrap();
+        meta.put_with_key(&5.into(), &"cursor".into()).unwrap();
+    });
+    req.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    wasm_bindgen_futures::JsFuture::from(done)
+        .await
+        .expect("v1 created");
+    req.result()
+        .unwrap()
+        .unchecked_into::<web_sys::IdbDatabase>()
+        .close();
+}
+
+/// An existing database is upgraded in place: its records are kept and count as version 0, so
+/// the first versioned write replaces them.
+#[wasm_bindgen_test]
+async fn first_schema_upgrades_with_records_at_version_zero() {
+    use chat_core::store::Store;
+    let namespace = ns(prefix("v1"));
+    create_v1(&namespace.key()).await;
+    let store = IdbOpener::new().open_idb(&namespace).await.expect("open");
+    let snap = store.load().await.expect("load");
+    let ids: Vec<_> = snap
+        .conversations
+        .iter()
+        .map(|c| c.conversation_id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["c2c_old"], "records kept");
+    assert_eq!(snap.cursor, 5, "cursor kept");
+    assert!(
+        snap.versions.is_empty(),
+        "no versions yet: {:?}",
+        snap.versions
+    );
+    store
+        .apply(&StoreBatch {
+            remove_conversations: vec!["c2c_old".into()],
+            versions: vec![("c2c_old".into(), 1)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let snap = store.load().await.expect("load");
+    assert!(snap.conversations.is_empty(), "a versioned write replaces");
+    assert_eq!(snap.versions, vec![("c2c_old".to_owned(), 1)]);
+    store.close().await;
 }

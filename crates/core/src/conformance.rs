@@ -3,7 +3,7 @@
 //! style of matrix-sdk-base's `statestore_integration_tests!`).
 
 use crate::model::{Conversation, Message, Tombstone};
-use crate::store::{Namespace, StoreBatch, StoreOpener};
+use crate::store::{Namespace, Prune, Snapshot, StoreBatch, StoreOpener};
 
 /// Defines one test per conformance case in a module `store_conformance`, for the opener
 /// `$opener` (an expression evaluated per test; `use`d names of the calling module are in scope).
@@ -23,12 +23,14 @@ macro_rules! store_conformance_tests {
     (#[$test:meta] block_on = $block_on:path, opener = $opener:expr, prefix = $prefix:expr) => {
         $crate::store_conformance_tests!(@cases (#[$test] block_on $block_on) $opener, $prefix;
             put_and_load removal_and_tombstones messages_paging_and_clear namespaces_are_isolated
-            reopen_keeps_state batch_order_clear_then_put large_batch);
+            reopen_keeps_state batch_order_clear_then_put large_batch newer_record_wins
+            reset_prunes_what_only_the_store_knew);
     };
     (#[$test:meta] async, opener = $opener:expr, prefix = $prefix:expr) => {
         $crate::store_conformance_tests!(@cases (#[$test] async) $opener, $prefix;
             put_and_load removal_and_tombstones messages_paging_and_clear namespaces_are_isolated
-            reopen_keeps_state batch_order_clear_then_put large_batch);
+            reopen_keeps_state batch_order_clear_then_put large_batch newer_record_wins
+            reset_prunes_what_only_the_store_knew);
     };
     (@cases $how:tt $opener:expr, $prefix:expr; $($case:ident)*) => {
         mod store_conformance {
@@ -384,6 +386,186 @@ pub async fn large_batch(opener: &dyn StoreOpener, prefix: &str) {
                 .expect("msgs")
                 .is_empty(),
             "large: messages of {id} cleared"
+        );
+    }
+    store.close().await;
+}
+
+fn versions_of(snap: &Snapshot) -> Vec<(String, u64)> {
+    let mut v = snap.versions.clone();
+    v.sort();
+    v
+}
+
+fn ids_of(snap: &Snapshot) -> Vec<String> {
+    let mut ids: Vec<String> = snap
+        .conversations
+        .iter()
+        .map(|c| c.conversation_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Two tabs write one store: a write older than the stored record of a conversation (by feed
+/// version) changes nothing of it, the cursor only moves forward, and the versions persist.
+pub async fn newer_record_wins(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}newer_record_wins");
+    let store = opener.open(&ns(user)).await.expect("open");
+    let newer_a = conversation("c2c_a", 7, 0, 4);
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![newer_a.clone(), conversation("c2c_b", 2, 1, 1)],
+            put_messages: vec![message("c2c_a", 4)],
+            cursor: Some(10),
+            versions: vec![("c2c_a".into(), 5), ("c2c_b".into(), 2)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply newer");
+    // A lagging tab: its c2c_a (and a message of it) is older, its deletion of c2c_b newer.
+    let tomb_b = Tombstone {
+        conversation_id: "c2c_b".into(),
+        upto_seq: 1,
+        cleared: false,
+    };
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![conversation("c2c_a", 3, 2, 3)],
+            put_messages: vec![message("c2c_a", 3)],
+            remove_conversations: vec!["c2c_b".into()],
+            put_tombstones: vec![tomb_b.clone()],
+            cursor: Some(6),
+            versions: vec![("c2c_a".into(), 3), ("c2c_b".into(), 4)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply older");
+    let snap = store.load().await.expect("load");
+    assert_eq!(
+        snap.conversations,
+        vec![newer_a.clone()],
+        "newer: c2c_a kept"
+    );
+    assert_eq!(
+        snap.tombstones,
+        vec![tomb_b],
+        "newer: c2c_b deletion applied"
+    );
+    assert_eq!(snap.cursor, 10, "newer: cursor never moves back");
+    assert_eq!(
+        versions_of(&snap),
+        vec![("c2c_a".into(), 5), ("c2c_b".into(), 4)],
+        "newer: versions stored"
+    );
+    let seqs: Vec<u64> = store
+        .messages("c2c_a", None, 10)
+        .await
+        .expect("messages")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, vec![4], "newer: the older writer's message refused");
+    // An older removal is refused too; an equal version replaces; the same for a stale put of
+    // a deleted conversation.
+    store
+        .apply(&StoreBatch {
+            remove_conversations: vec!["c2c_a".into()],
+            put_conversations: vec![conversation("c2c_b", 2, 1, 1)],
+            versions: vec![("c2c_a".into(), 4), ("c2c_b".into(), 3)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply stale removal");
+    assert_eq!(
+        store.load().await.expect("load").conversations,
+        vec![newer_a],
+        "newer: stale removal and stale revival refused"
+    );
+    let same_version = conversation("c2c_a", 8, 0, 4);
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![same_version.clone()],
+            cursor: Some(11),
+            versions: vec![("c2c_a".into(), 5)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply equal");
+    store.close().await;
+    // Versions persist: a reload (a new connection) gets them back.
+    let again = opener.open(&ns(user)).await.expect("reopen");
+    let snap = again.load().await.expect("load");
+    assert_eq!(
+        snap.conversations,
+        vec![same_version],
+        "newer: equal replaces"
+    );
+    assert_eq!(snap.cursor, 11, "newer: cursor moves forward");
+    assert_eq!(
+        versions_of(&snap),
+        vec![("c2c_a".into(), 5), ("c2c_b".into(), 4)],
+        "newer: versions after reopen"
+    );
+    again.close().await;
+}
+
+/// A reset removes the stored conversations it lacks that only another tab wrote, unless they
+/// are newer than the page that covers them.
+pub async fn reset_prunes_what_only_the_store_knew(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}reset_prunes");
+    let store = opener.open(&ns(user)).await.expect("open");
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![
+                conversation("c2c_a", 1, 0, 2),
+                conversation("c2c_m", 2, 0, 1),
+                conversation("c2c_z", 3, 0, 1),
+            ],
+            put_messages: vec![message("c2c_a", 2), message("c2c_z", 1)],
+            versions: vec![
+                ("c2c_a".into(), 3),
+                ("c2c_m".into(), 9),
+                ("c2c_z".into(), 3),
+            ],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    // Pages: IDs up to c2c_n as of seq 5, the rest as of seq 8; the list holds only c2c_n.
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![conversation("c2c_n", 4, 0, 1)],
+            cursor: Some(5),
+            versions: vec![("c2c_n".into(), 5)],
+            prune: Some(Prune {
+                pages: vec![(Some("c2c_n".into()), 5), (None, 8)],
+                listed: vec!["c2c_n".into()],
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("apply reset");
+    let snap = store.load().await.expect("load");
+    assert_eq!(
+        ids_of(&snap),
+        vec!["c2c_m".to_owned(), "c2c_n".to_owned()],
+        "prune: older ones removed, the newer c2c_m kept"
+    );
+    assert_eq!(
+        versions_of(&snap),
+        vec![
+            ("c2c_a".into(), 5),
+            ("c2c_m".into(), 9),
+            ("c2c_n".into(), 5),
+            ("c2c_z".into(), 8)
+        ],
+        "prune: removals keep the page's cursor as version"
+    );
+    for id in ["c2c_a", "c2c_z"] {
+        assert!(
+            store.messages(id, None, 10).await.expect("msgs").is_empty(),
+            "prune: cached messages of {id} forgotten"
         );
     }
     store.close().await;

@@ -210,6 +210,7 @@ impl Engine {
             let mut state = session.state.borrow_mut();
             let mut fx = Effects::new(&state);
             apply(&mut state, &mut fx);
+            state.stamp(&mut fx.batch);
             let events = fx.events(&state, self.style());
             (fx.batch, events)
         };

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::model::{Conversation, Message, Tombstone};
-use crate::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener};
+use crate::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener, WritePlan};
 use async_trait::async_trait;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,6 +18,12 @@ struct State {
     /// Per conversation, sorted by seq.
     messages: HashMap<String, Vec<Message>>,
     cursor: u64,
+    /// Per conversation, the version of what is stored (see `StoreBatch::versions`).
+    versions: HashMap<String, u64>,
+}
+
+fn listed(versions: &HashMap<String, u64>) -> Vec<(String, u64)> {
+    versions.iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
 #[derive(Default)]
@@ -33,37 +39,72 @@ impl Store for MemoryStore {
             conversations: s.conversations.values().cloned().collect(),
             tombstones: s.tombstones.values().cloned().collect(),
             cursor: s.cursor,
+            versions: listed(&s.versions),
         })
     }
 
     async fn apply(&self, batch: &StoreBatch) -> Result<()> {
         let mut s = self.state.borrow_mut();
+        let stored: Vec<Option<u64>> = batch
+            .versions
+            .iter()
+            .map(|(id, _)| s.versions.get(id).copied())
+            .collect();
+        let plan = WritePlan::new(batch, &stored, Some(s.cursor));
+        let pruned = if batch.prune.is_some() {
+            let ids = s.conversations.keys().cloned().collect();
+            let versions = listed(&s.versions);
+            plan.pruned(ids, versions)
+        } else {
+            Vec::new()
+        };
+        for (id, version) in pruned {
+            s.conversations.remove(&id);
+            s.messages.remove(&id);
+            s.versions.insert(id, version);
+        }
         for (id, upto) in &batch.clear_messages {
             if let Some(msgs) = s.messages.get_mut(id) {
                 msgs.retain(|m| m.seq > *upto);
             }
         }
-        for id in &batch.remove_conversations {
+        for id in batch
+            .remove_conversations
+            .iter()
+            .filter(|id| plan.writes(id))
+        {
             s.conversations.remove(id);
         }
-        for id in &batch.remove_tombstones {
+        for id in batch.remove_tombstones.iter().filter(|id| plan.writes(id)) {
             s.tombstones.remove(id);
         }
         for c in &batch.put_conversations {
-            s.conversations.insert(c.conversation_id.clone(), c.clone());
+            if plan.writes(&c.conversation_id) {
+                s.conversations.insert(c.conversation_id.clone(), c.clone());
+            }
         }
         for t in &batch.put_tombstones {
-            s.tombstones.insert(t.conversation_id.clone(), t.clone());
+            if plan.writes(&t.conversation_id) {
+                s.tombstones.insert(t.conversation_id.clone(), t.clone());
+            }
         }
         for m in &batch.put_messages {
+            if !plan.writes(&m.conversation_id) {
+                continue;
+            }
             let msgs = s.messages.entry(m.conversation_id.clone()).or_default();
             match msgs.binary_search_by_key(&m.seq, |x| x.seq) {
                 Ok(i) => msgs[i] = m.clone(),
                 Err(i) => msgs.insert(i, m.clone()),
             }
         }
-        if let Some(c) = batch.cursor {
+        if let Some(c) = plan.cursor() {
             s.cursor = c;
+        }
+        for (id, v) in &batch.versions {
+            if plan.writes(id) {
+                s.versions.insert(id.clone(), *v);
+            }
         }
         Ok(())
     }

@@ -17,7 +17,7 @@
 use crate::event::Event;
 use crate::id::IdStyle;
 use crate::model::{Conversation, ConversationPage, Message, Tombstone};
-use crate::store::{Snapshot, StoreBatch};
+use crate::store::{Prune, Snapshot, StoreBatch};
 use crate::wire::Change;
 use std::collections::HashMap;
 
@@ -33,7 +33,8 @@ pub struct LocalState {
     convs: HashMap<String, Conversation>,
     tombs: HashMap<String, Tombstone>,
     /// Per conversation, the feed seq of the newest change reflected locally (live or deleted).
-    /// Not stored: whatever a store holds was confirmed before any later sync request was sent.
+    /// Stored with the records (`StoreBatch::versions`): a tab sharing the store may have written
+    /// newer records than this one knows, and a reload must not take them for older ones.
     versions: HashMap<String, u64>,
     /// The cursor of the newest reset applied: every conversation reflects at least that seq.
     reset_floor: u64,
@@ -119,8 +120,11 @@ impl Effects {
 
 impl LocalState {
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        // The store reflects every change up to its cursor (its writes are conditional, and a
+        // reset prunes what it lacks), as after a reset at that cursor.
         let mut s = LocalState {
             cursor: snapshot.cursor,
+            reset_floor: snapshot.cursor,
             ..Default::default()
         };
         for c in snapshot.conversations {
@@ -129,7 +133,39 @@ impl LocalState {
         for t in snapshot.tombstones {
             s.tombs.insert(t.conversation_id.clone(), t);
         }
+        s.versions.extend(snapshot.versions);
         s
+    }
+
+    /// Sets the batch's per-conversation versions, and makes it write each of those
+    /// conversations whole (its record, or its removal): another tab may have stored a different
+    /// state of it, which a version without the matching record would vouch for.
+    pub fn stamp(&self, batch: &mut StoreBatch) {
+        // Deduplicated in a map of the type `versions` already is (no sort in the wasm).
+        let mut touched: HashMap<String, u64> = HashMap::new();
+        let ids = (batch.put_conversations.iter().map(|c| &c.conversation_id))
+            .chain(batch.put_tombstones.iter().map(|t| &t.conversation_id))
+            .chain(batch.put_messages.iter().map(|m| &m.conversation_id))
+            .chain(&batch.remove_conversations)
+            .chain(&batch.remove_tombstones);
+        for id in ids {
+            if !touched.contains_key(id.as_str()) {
+                touched.insert(id.clone(), self.version(id));
+            }
+        }
+        // One put of the current record or one removal each; removals apply before puts, so
+        // this is what the batch's own puts and removals of them amounted to.
+        batch.put_conversations.clear();
+        batch.remove_conversations.clear();
+        let mut versions = Vec::with_capacity(touched.len());
+        for (id, version) in touched {
+            match self.convs.get(id.as_str()) {
+                Some(c) => batch.put_conversations.push(c.clone()),
+                None => batch.remove_conversations.push(id.clone()),
+            }
+            versions.push((id, version));
+        }
+        batch.versions = versions;
     }
 
     fn insert(&mut self, c: Conversation) {
@@ -332,13 +368,15 @@ impl LocalState {
             .flat_map(|p| p.conversations.iter().cloned())
             .collect();
         let server = &server[..];
-        // A page covers the IDs after the previous page's `upto_id`, up to its own.
-        let cursor_of = |id: &str| {
-            pages
+        // The store also removes what only another tab knew (see `Prune`).
+        let prune = Prune {
+            pages: pages
                 .iter()
-                .find(|p| p.upto_id.as_deref().is_none_or(|u| id <= u))
-                .map_or(0, |p| p.cursor)
+                .map(|p| (p.upto_id.clone(), p.cursor))
+                .collect(),
+            listed: server.iter().map(|c| c.conversation_id.clone()).collect(),
         };
+        let cursor_of = |id: &str| prune.cursor_of(id);
         let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);
         let by_id: HashMap<&str, &Conversation> = server
             .iter()
@@ -392,6 +430,7 @@ impl LocalState {
             }
         }
         self.reset_floor = self.reset_floor.max(floor);
+        fx.batch.prune = Some(prune);
     }
 }
 
@@ -602,6 +641,28 @@ mod tests {
         assert!(s.get("c2c_b").is_none());
         // A stale change below the reset's cursor is skipped.
         assert!(apply_seq(&mut s, &updated("c2c_a", 9, 4, 7), 1).is_empty());
+    }
+
+    #[test]
+    fn store_writes_carry_versions_and_whole_conversations() {
+        let mut s = LocalState::default();
+        apply_seq(&mut s, &updated("c2c_a", 1, 2, 1), 3);
+        // A deletion of a conversation this tab never held still removes it from the store
+        // (another tab may have stored it), at the deletion's version.
+        let mut fx = Effects::new(&s);
+        s.apply(&deleted("c2c_b", 2, false), 5, Origin::Remote, &mut fx);
+        s.stamp(&mut fx.batch);
+        assert_eq!(fx.batch.remove_conversations, vec!["c2c_b".to_owned()]);
+        assert_eq!(fx.batch.versions, vec![("c2c_b".to_owned(), 5)]);
+        // An update this tab keeps its own (newer) record over still writes that record.
+        let mut fx = Effects::new(&s);
+        s.apply(&updated("c2c_a", 1, 2, 1), 6, Origin::Remote, &mut fx);
+        s.stamp(&mut fx.batch);
+        assert_eq!(
+            fx.batch.put_conversations,
+            vec![s.get("c2c_a").unwrap().clone()]
+        );
+        assert_eq!(fx.batch.versions, vec![("c2c_a".to_owned(), 6)]);
     }
 
     #[test]

@@ -238,11 +238,11 @@ struct Client {
 
 const ALICE_TARGETS: &[&str] = &["c2c_bob", "c2c_carol", "c2c_dave", "group_g"];
 const BOB_TARGETS: &[&str] = &["c2c_alice", "group_g"];
-/// Tab reloads are off: they find a known gap (not issue 14). Two tabs write one store, each
-/// from its own knowledge, so a tab that lags can write an older record after the other tab
-/// stored a newer cursor; a tab that then loads trusts both (EXPLORE_SEED=1090 with this on).
-/// The fix is version-conditional store writes (keep the newer record per conversation).
-const RELOADS: bool = false;
+/// Tab reloads: a new engine loads the store the other tab keeps writing from its own (possibly
+/// older) knowledge. They found seeds 1090 (an older record written after a newer cursor), 1782
+/// (a reset that did not remove what only the other tab had stored) and 2372 (a deletion written
+/// without the record the other tab had stored); store writes are version-conditional since.
+const RELOADS: bool = true;
 const TAB_A1: usize = 0;
 const TAB_A2: usize = 1;
 const DEVICE_B: usize = 2;
