@@ -4,6 +4,10 @@
 //! was acknowledged (2xx with its message) must be in the sender's history, the acknowledged
 //! feed entry must be the sender's entry for that message, and every user's change feed must be
 //! gapless up to its cursor. Every loop is bounded (rounds, seconds, 10 s per request).
+//!
+//! With `--instances N` (PostgreSQL only) N servers share the database and each user sends
+//! through one of them; every round one instance is killed while the others keep serving, its
+//! users fail over to the next instance, and the killed one is restarted a round later.
 
 use crate::{setup_user, User};
 use chat_core::wire::{Change, ChangesReply, HistoryReply, SendReply, SendRequest};
@@ -33,6 +37,10 @@ pub struct DurabilityArgs {
     /// Seconds of sending before each kill.
     #[arg(long, default_value_t = 3.0, value_parser = parse_kill_after)]
     kill_after: f64,
+    /// Server instances on one PostgreSQL database (`--db postgres://…`); each round kills one
+    /// of them while the others keep serving.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=5))]
+    instances: u64,
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     json: Option<String>,
@@ -101,7 +109,7 @@ impl Server {
     }
 
     /// SIGKILL: no graceful shutdown, nothing flushed by the server.
-    fn kill9(mut self) -> Result<(), String> {
+    fn kill9(&mut self) -> Result<(), String> {
         self.child.kill().map_err(|e| format!("kill: {e}"))?;
         self.child.wait().map_err(|e| format!("wait: {e}"))?;
         Ok(())
@@ -129,12 +137,17 @@ struct Acked {
 struct RoundStats {
     acked: u64,
     failed: u64,
+    failovers: u64,
 }
 
-/// Sends until `stop` (or until the server is gone), recording every 2xx reply.
+/// The instances' base URLs (a restarted instance gets a new port).
+type Urls = Arc<Mutex<Vec<String>>>;
+
+/// Sends until `stop`, recording every 2xx reply. A failed request moves the user to the next
+/// instance (with one instance: retries it).
 async fn sender(
     http: reqwest::Client,
-    server: String,
+    urls: Urls,
     me: usize,
     users: Arc<Vec<User>>,
     stop: Arc<AtomicBool>,
@@ -142,7 +155,12 @@ async fn sender(
 ) -> RoundStats {
     let mut stats = RoundStats::default();
     let mut n = 0u64;
+    let mut at = me;
     while !stop.load(Ordering::Relaxed) {
+        let server = {
+            let urls = urls.lock().unwrap();
+            urls[at % urls.len()].clone()
+        };
         n += 1;
         let mut peer = ((me as u64 * 7919 + n * 104_729) % (users.len() as u64 - 1)) as usize;
         if peer >= me {
@@ -175,6 +193,10 @@ async fn sender(
             None => {
                 // The server is gone (killed): an unacknowledged send may or may not be stored.
                 stats.failed += 1;
+                if urls.lock().unwrap().len() > 1 {
+                    at += 1;
+                    stats.failovers += 1;
+                }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
@@ -302,54 +324,96 @@ async fn verify(
 }
 
 pub async fn run(a: DurabilityArgs) -> Result<(), String> {
+    let shared = a.db.to_str().is_some_and(|d| d.starts_with("postgres://"));
+    if a.instances > 1 && !shared {
+        return Err(
+            "--instances above 1 needs --db postgres://… (instances share the database)".into(),
+        );
+    }
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| e.to_string())?;
     let prefix = format!("dur{}", std::process::id());
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
-    let mut server = Server::start(&a.server_bin, &a.db)?;
+    let mut servers = Vec::new();
+    for _ in 0..a.instances {
+        servers.push(Server::start(&a.server_bin, &a.db)?);
+    }
+    let urls: Urls = Arc::new(Mutex::new(servers.iter().map(|s| s.url.clone()).collect()));
     let mut users = Vec::with_capacity(a.users as usize);
     for i in 0..a.users {
-        users.push(setup_user(&http, &server.url, format!("{prefix}_{i:03}")).await?);
+        users.push(setup_user(&http, &servers[0].url, format!("{prefix}_{i:03}")).await?);
     }
     let users = Arc::new(users);
     let mut restart_ms = Vec::new();
-    let (mut total_acked, mut total_failed) = (0u64, 0u64);
-    for _ in 0..a.rounds {
-        let stop = Arc::new(AtomicBool::new(false));
-        let tasks: Vec<_> = (0..users.len())
+    let (mut total_acked, mut total_failed, mut failovers) = (0u64, 0u64, 0u64);
+    let spawn_senders = |stop: &Arc<AtomicBool>| -> Vec<_> {
+        (0..users.len())
             .map(|me| {
                 tokio::spawn(sender(
                     http.clone(),
-                    server.url.clone(),
+                    urls.clone(),
                     me,
                     users.clone(),
                     stop.clone(),
                     acked.clone(),
                 ))
             })
-            .collect();
-        tokio::time::sleep(Duration::from_secs_f64(a.kill_after)).await;
-        // Killed while the senders are mid-request; they stop after their next failure.
-        server.kill9()?;
+            .collect()
+    };
+    let kill_after = Duration::from_secs_f64(a.kill_after);
+    if a.instances == 1 {
+        for _ in 0..a.rounds {
+            let stop = Arc::new(AtomicBool::new(false));
+            let tasks = spawn_senders(&stop);
+            tokio::time::sleep(kill_after).await;
+            // Killed while the senders are mid-request; they stop after their next failure.
+            servers[0].kill9()?;
+            stop.store(true, Ordering::Relaxed);
+            for t in tasks {
+                let s = t.await.map_err(|e| e.to_string())?;
+                total_acked += s.acked;
+                total_failed += s.failed;
+            }
+            let started = Instant::now();
+            servers[0] = Server::start(&a.server_bin, &a.db)?;
+            restart_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            urls.lock().unwrap()[0] = servers[0].url.clone();
+        }
+    } else {
+        // The senders never stop: each round one instance dies under them and comes back.
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = spawn_senders(&stop);
+        for round in 0..a.rounds as usize {
+            let k = round % servers.len();
+            tokio::time::sleep(kill_after).await;
+            // Its users fail over to the next instance; the restarted one (on a new port) is
+            // reached again when failovers wrap around.
+            servers[k].kill9()?;
+            let started = Instant::now();
+            servers[k] = Server::start(&a.server_bin, &a.db)?;
+            restart_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            urls.lock().unwrap()[k] = servers[k].url.clone();
+        }
+        tokio::time::sleep(kill_after).await;
         stop.store(true, Ordering::Relaxed);
         for t in tasks {
             let s = t.await.map_err(|e| e.to_string())?;
             total_acked += s.acked;
             total_failed += s.failed;
+            failovers += s.failovers;
         }
-        let started = Instant::now();
-        server = Server::start(&a.server_bin, &a.db)?;
-        restart_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
+    let server = &servers[servers.len() - 1];
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     let v = verify(&http, &server.url, &users, &acked).await?;
     let ok = v.lost == 0 && v.wrong_feed_entry == 0 && v.feed_gaps == 0;
     let restart_max = restart_ms.iter().copied().fold(0.0, f64::max);
     println!(
-        "chat-load durability: {} users, {} rounds of {:.1} s then kill -9 and restart on {}",
+        "chat-load durability: {} users, {} instance(s), {} rounds of {:.1} s then kill -9 and restart on {}",
         a.users,
+        a.instances,
         a.rounds,
         a.kill_after,
         a.db.display()
@@ -357,7 +421,7 @@ pub async fn run(a: DurabilityArgs) -> Result<(), String> {
     println!(
         "acknowledged sends: {total_acked} (failed or cut by the kills: {total_failed}); \
          lost: {}; acknowledged feed entries wrong: {}; feed gaps: {} in {} entries; \
-         restart ≤ {restart_max:.0} ms → {}",
+         restart ≤ {restart_max:.0} ms; failovers to another instance: {failovers} → {}",
         v.lost,
         v.wrong_feed_entry,
         v.feed_gaps,
@@ -370,6 +434,8 @@ pub async fn run(a: DurabilityArgs) -> Result<(), String> {
     if let Some(path) = &a.json {
         let json = serde_json::json!({
             "users": a.users,
+            "instances": a.instances,
+            "failovers": failovers,
             "rounds": a.rounds,
             "kill_after_s": a.kill_after,
             "acked": total_acked,
@@ -383,7 +449,7 @@ pub async fn run(a: DurabilityArgs) -> Result<(), String> {
         });
         std::fs::write(path, json.to_string()).map_err(|e| format!("{path}: {e}"))?;
     }
-    drop(server);
+    drop(servers);
     if ok {
         Ok(())
     } else {
