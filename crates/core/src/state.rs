@@ -30,7 +30,9 @@ pub enum Origin {
 
 #[derive(Default, Debug)]
 pub struct LocalState {
-    convs: HashMap<String, Conversation>,
+    /// Boxed: the table has up to twice as many slots as conversations, each then a pointer
+    /// rather than a whole record (memory at login is the SDK's peak).
+    convs: HashMap<String, Box<Conversation>>,
     tombs: HashMap<String, Tombstone>,
     /// Per conversation, the feed seq of the newest change reflected locally (live or deleted).
     /// Stored with the records (`StoreBatch::versions`): a tab sharing the store may have written
@@ -93,7 +95,7 @@ impl Effects {
         }
         let (mut new, mut changed) = (Vec::new(), Vec::new());
         for (id, before) in &self.touched {
-            if let Some(c) = state.convs.get(id) {
+            if let Some(c) = state.get(id) {
                 if !before || self.deleted.contains(id) {
                     new.push(c.styled(style));
                 } else {
@@ -127,13 +129,29 @@ impl LocalState {
             reset_floor: snapshot.cursor,
             ..Default::default()
         };
-        for c in snapshot.conversations {
+        // Login is the peak of the wasm memory, which never shrinks: maps sized once rather than
+        // doubled while filled, and the snapshot's list shrunk as its records move out, so that
+        // the boxes reuse its space.
+        let Snapshot {
+            mut conversations,
+            tombstones,
+            versions,
+            ..
+        } = snapshot;
+        s.convs.reserve(conversations.len());
+        s.tombs.reserve(tombstones.len());
+        s.versions.reserve(versions.len());
+        conversations.reverse();
+        while let Some(c) = conversations.pop() {
             s.insert(c);
+            if conversations.len() % 1024 == 0 {
+                conversations.shrink_to_fit();
+            }
         }
-        for t in snapshot.tombstones {
+        for t in tombstones {
             s.tombs.insert(t.conversation_id.clone(), t);
         }
-        s.versions.extend(snapshot.versions);
+        s.versions.extend(versions);
         s
     }
 
@@ -159,7 +177,7 @@ impl LocalState {
         batch.remove_conversations.clear();
         let mut versions = Vec::with_capacity(touched.len());
         for (id, version) in touched {
-            match self.convs.get(id.as_str()) {
+            match self.get(&id) {
                 Some(c) => batch.put_conversations.push(c.clone()),
                 None => batch.remove_conversations.push(id.clone()),
             }
@@ -169,19 +187,23 @@ impl LocalState {
     }
 
     fn insert(&mut self, c: Conversation) {
-        self.convs.insert(c.conversation_id.clone(), c);
+        self.convs.insert(c.conversation_id.clone(), Box::new(c));
     }
 
     fn remove(&mut self, id: &str) -> Option<Conversation> {
-        self.convs.remove(id)
+        self.convs.remove(id).map(|c| *c)
     }
 
     pub fn get(&self, id: &str) -> Option<&Conversation> {
-        self.convs.get(id)
+        self.convs.get(id).map(|c| &**c)
+    }
+
+    fn live(&self) -> impl Iterator<Item = &Conversation> {
+        self.convs.values().map(|c| &**c)
     }
 
     pub fn total_unread(&self) -> u64 {
-        self.convs.values().map(|c| u64::from(c.unread_count)).sum()
+        self.live().map(|c| u64::from(c.unread_count)).sum()
     }
 
     /// `getConversationList(nextSeq, count)`: newest first, orderKey < nextSeq when nextSeq > 0.
@@ -193,11 +215,7 @@ impl LocalState {
         let newest_first = |a: &&Conversation, b: &&Conversation| {
             (b.order_key, &b.conversation_id).cmp(&(a.order_key, &a.conversation_id))
         };
-        let mut rest: Vec<&Conversation> = self
-            .convs
-            .values()
-            .filter(|c| c.order_key < upper)
-            .collect();
+        let mut rest: Vec<&Conversation> = self.live().filter(|c| c.order_key < upper).collect();
         let is_finished = rest.len() <= count;
         if !is_finished {
             rest.select_nth_unstable_by(count, newest_first);
@@ -285,7 +303,7 @@ impl LocalState {
         if let Some(m) = message.filter(|m| m.seq > hidden_upto) {
             fx.batch.put_messages.push(m.clone());
         }
-        let local = self.convs.get(id);
+        let local = self.get(id);
         let prev_seq = local.map_or(0, Conversation::last_seq);
         let accept = match local {
             Some(c) => {
@@ -335,7 +353,7 @@ impl LocalState {
         if clear {
             Self::clear_history(id, upto, fx);
         }
-        match self.convs.get(id) {
+        match self.get(id) {
             Some(c) if upto >= c.last_seq() => {
                 fx.touch(id, true);
                 self.remove(id);
@@ -386,7 +404,7 @@ impl LocalState {
         // here: cached messages older than each conversation's newest one are forgotten (the
         // server still serves what is visible) rather than risk showing hidden ones.
         let mut newest: HashMap<String, u64> = HashMap::new();
-        let live = self.convs.values().chain(server.iter());
+        let live = self.live().chain(server.iter());
         for c in live {
             let n = newest.entry(c.conversation_id.clone()).or_default();
             *n = (*n).max(c.last_seq().saturating_sub(1));
@@ -402,8 +420,7 @@ impl LocalState {
             }
         }
         let gone: Vec<(String, u64)> = self
-            .convs
-            .values()
+            .live()
             .filter(|c| !by_id.contains_key(c.conversation_id.as_str()))
             .filter(|c| {
                 let id = &c.conversation_id;
@@ -422,7 +439,7 @@ impl LocalState {
                 continue;
             }
             self.versions.insert(id.clone(), cursor);
-            let local = self.convs.get(id);
+            let local = self.get(id);
             if local != Some(c) {
                 fx.touch(id, local.is_some());
                 fx.batch.put_conversations.push(c.clone());
