@@ -139,54 +139,67 @@ fn unpack_conversations(list: &JsValue) -> Result<Vec<Conversation>> {
     }
     let packed = pack_conversations(list);
     let text = packed.get(0).as_string().unwrap_or_default();
-    let ends = js_sys::Uint32Array::new(&packed.get(1)).to_vec();
-    let numbers = js_sys::Float64Array::new(&packed.get(2)).to_vec();
-    // UTF-16 end offsets (JavaScript's) to byte offsets (Rust's).
-    let mut cuts = Vec::with_capacity(ends.len());
-    let mut pending = ends.iter().copied().peekable();
-    let mut units = 0u32;
-    for (byte, c) in text.char_indices() {
-        while pending.next_if_eq(&units).is_some() {
-            cuts.push(byte);
-        }
-        units += c.len_utf16() as u32;
+    let ends = js_sys::Uint32Array::new(&packed.get(1));
+    let numbers = js_sys::Float64Array::new(&packed.get(2));
+    let count = numbers.length() as usize / NUMBERS_PER_RECORD;
+    if ends.length() as usize != count * STRINGS_PER_RECORD {
+        return Err(unreadable());
     }
-    cuts.extend(pending.map(|_| text.len()));
-    let mut start = 0;
-    let mut strings = cuts.into_iter().map(|end| {
-        let s = text.get(start..end).unwrap_or_default().to_owned();
-        start = end;
-        s
-    });
-    let mut out = Vec::with_capacity(numbers.len() / NUMBERS_PER_RECORD);
-    for n in numbers.chunks_exact(NUMBERS_PER_RECORD) {
-        let mut s: [String; STRINGS_PER_RECORD] = Default::default();
-        for slot in s.iter_mut() {
-            *slot = strings.next().ok_or_else(unreadable)?;
+    // Offsets and numbers are copied a chunk at a time, and each string is cut as its end is
+    // reached: whole copies would add to login's peak memory (which the wasm never gives back).
+    let (mut units, mut byte, mut chars) = (0u32, 0usize, text.chars());
+    let mut next_string = |end: u32| {
+        let start = byte;
+        // UTF-16 end offsets (JavaScript's) to byte offsets (Rust's).
+        while units < end {
+            let Some(c) = chars.next() else { break };
+            units += c.len_utf16() as u32;
+            byte += c.len_utf8();
         }
-        let [conversation_id, user_id, group_id, show_name, msg_id, message_conversation_id, sender, text] =
-            s;
-        let flags = n[3] as u32;
-        if flags & 8 != 0 {
-            return Err(unreadable());
+        text.get(start..byte).unwrap_or_default().to_owned()
+    };
+    const CHUNK: usize = 256;
+    let mut chunk_ends = vec![0u32; CHUNK * STRINGS_PER_RECORD];
+    let mut chunk_numbers = vec![0f64; CHUNK * NUMBERS_PER_RECORD];
+    let mut out = Vec::with_capacity(count);
+    for first in (0..count).step_by(CHUNK) {
+        let len = CHUNK.min(count - first);
+        let e = &mut chunk_ends[..len * STRINGS_PER_RECORD];
+        let at = (first * STRINGS_PER_RECORD) as u32;
+        ends.subarray(at, at + e.len() as u32).copy_to(e);
+        let n = &mut chunk_numbers[..len * NUMBERS_PER_RECORD];
+        let at = (first * NUMBERS_PER_RECORD) as u32;
+        numbers.subarray(at, at + n.len() as u32).copy_to(n);
+        let records = e.chunks_exact(STRINGS_PER_RECORD);
+        for (e, n) in records.zip(n.chunks_exact(NUMBERS_PER_RECORD)) {
+            let mut s: [String; STRINGS_PER_RECORD] = Default::default();
+            for (slot, &end) in s.iter_mut().zip(e) {
+                *slot = next_string(end);
+            }
+            let [conversation_id, user_id, group_id, show_name, msg_id, message_conversation_id, sender, text] =
+                s;
+            let flags = n[3] as u32;
+            if flags & 8 != 0 {
+                return Err(unreadable());
+            }
+            out.push(Conversation {
+                conversation_id,
+                kind: n[0] as u8,
+                user_id: (flags & 1 != 0).then_some(user_id),
+                group_id: (flags & 2 != 0).then_some(group_id),
+                show_name,
+                unread_count: n[1] as u32,
+                last_message: (flags & 4 != 0).then(|| Message {
+                    msg_id,
+                    conversation_id: message_conversation_id,
+                    sender,
+                    text,
+                    timestamp: n[4] as u64,
+                    seq: n[5] as u64,
+                }),
+                order_key: n[2] as u64,
+            });
         }
-        out.push(Conversation {
-            conversation_id,
-            kind: n[0] as u8,
-            user_id: (flags & 1 != 0).then_some(user_id),
-            group_id: (flags & 2 != 0).then_some(group_id),
-            show_name,
-            unread_count: n[1] as u32,
-            last_message: (flags & 4 != 0).then(|| Message {
-                msg_id,
-                conversation_id: message_conversation_id,
-                sender,
-                text,
-                timestamp: n[4] as u64,
-                seq: n[5] as u64,
-            }),
-            order_key: n[2] as u64,
-        });
     }
     Ok(out)
 }
@@ -377,7 +390,7 @@ fn key_numbers(keys: &JsValue, values: &JsValue) -> Vec<(String, u64)> {
         return Vec::new();
     };
     // Plain loops here and below: each iterator chain is its own code in the wasm.
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(keys.length() as usize);
     for i in 0..keys.length() {
         if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_f64()) {
             out.push((k, v as u64));
