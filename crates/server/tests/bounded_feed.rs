@@ -21,10 +21,10 @@ async fn seed(srv: &Srv, user: &str, peers: u32, each: u32) -> (u16, Value) {
     .await
 }
 
-async fn changes(srv: &Srv, user: &str, query: &str) -> (usize, Value) {
+async fn get_sized(srv: &Srv, user: &str, path: &str) -> (usize, Value) {
     let resp = srv
         .client
-        .get(format!("{}/v1/changes?{query}", srv.url))
+        .get(format!("{}{path}", srv.url))
         .bearer_auth(srv.sig(user))
         .send()
         .await
@@ -32,6 +32,10 @@ async fn changes(srv: &Srv, user: &str, query: &str) -> (usize, Value) {
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     (text.len(), serde_json::from_str(&text).unwrap())
+}
+
+async fn changes(srv: &Srv, user: &str, query: &str) -> (usize, Value) {
+    get_sized(srv, user, &format!("/v1/changes?{query}")).await
 }
 
 #[tokio::test]
@@ -137,19 +141,6 @@ async fn incremental_replies_stop_at_a_byte_budget() {
 /// 12,000 bytes that JSON writes as `\u0001` each: 72 KB per message in a reply.
 fn heavy_text() -> String {
     "\u{1}".repeat(12_000)
-}
-
-async fn get_sized(srv: &Srv, user: &str, path: &str) -> (usize, Value) {
-    let resp = srv
-        .client
-        .get(format!("{}{path}", srv.url))
-        .bearer_auth(srv.sig(user))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let text = resp.text().await.unwrap();
-    (text.len(), serde_json::from_str(&text).unwrap())
 }
 
 #[tokio::test]
