@@ -292,38 +292,34 @@ async function load(server) {
   return { ...JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
 }
 
-// ---------------------------------------------------------------- 6. server under abuse
-async function abuse(server, pid) {
-  const bin = join(ROOT, "target/release/chat-load");
-  const out = join(TMP, "abuse.json");
-  const child = spawn(bin, ["abuse", "--server", server, "--server-pid", String(pid), "--json", out], { stdio: ["ignore", "pipe", "pipe"] });
+// chat-load ARGS… --json OUT, bounded to 5 minutes: its stdout and the JSON it wrote. `mustPass`:
+// a non-zero exit is an error (durability exits 1 on a loss but still writes its figures).
+async function chatLoad(name, args, mustPass) {
+  const out = join(TMP, `${name}.json`);
+  const child = spawn(join(ROOT, "target/release/chat-load"), [...args, "--json", out], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "", stderr = "";
   child.stdout.on("data", (d) => { stdout += d; });
   child.stderr.on("data", (d) => { stderr += d; });
   const killer = setTimeout(() => child.kill("SIGKILL"), 300_000);
   const code = await new Promise((r) => child.once("exit", (c) => r(c)));
   clearTimeout(killer);
-  if (code !== 0 || !existsSync(out)) throw new Error(`chat-load abuse exited ${code}: ${stderr}`);
+  if ((mustPass && code !== 0) || !existsSync(out)) throw new Error(`chat-load ${name} exited ${code}: ${stderr}`);
   log(stdout.trim());
-  return { rows: JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
+  return { json: JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
+}
+
+// ---------------------------------------------------------------- 6. server under abuse
+async function abuse(server, pid) {
+  const { json, text } = await chatLoad("abuse", ["abuse", "--server", server, "--server-pid", String(pid)], true);
+  return { rows: json, text };
 }
 
 // ---------------------------------------------------------------- 7. kill -9 durability
 // chat-load starts its own chat-server on a file DB (it kills and restarts it by PID).
 async function durability() {
-  const bin = join(ROOT, "target/release/chat-load");
-  const out = join(TMP, "durability.json");
-  const args = ["durability", "--server-bin", join(ROOT, "target/release/chat-server"), "--db", join(TMP, "durability/chat.db"), "--json", out];
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
-  child.stdout.on("data", (d) => { stdout += d; });
-  child.stderr.on("data", (d) => { stderr += d; });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-  const code = await new Promise((r) => child.once("exit", (c) => r(c)));
-  clearTimeout(killer);
-  if (!existsSync(out)) throw new Error(`chat-load durability exited ${code}: ${stderr}`);
-  log(stdout.trim());
-  return { ...JSON.parse(readFileSync(out, "utf8")), text: stdout.trim() };
+  const args = ["durability", "--server-bin", join(ROOT, "target/release/chat-server"), "--db", join(TMP, "durability/chat.db")];
+  const { json, text } = await chatLoad("durability", args, false);
+  return { ...json, text };
 }
 
 // ---------------------------------------------------------------- report
