@@ -18,6 +18,7 @@ pub mod conformance;
 pub mod engine;
 pub mod event;
 pub mod listeners;
+mod map;
 pub mod memory_store;
 pub mod rules;
 pub mod state;

@@ -2,11 +2,11 @@
 //! opened, and the reference the conformance suite is checked against.
 
 use crate::error::Result;
+use crate::map::HashMap;
 use crate::model::{Conversation, Message, Tombstone};
 use crate::store::{Namespace, Snapshot, Store, StoreBatch, StoreOpener, WritePlan};
 use async_trait::async_trait;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 // Plain maps and sorted vectors rather than BTreeMaps: this store ships in the wasm package,

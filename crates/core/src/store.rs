@@ -2,9 +2,9 @@
 //! messages, and the change-feed cursor. Implemented in memory (here) and on IndexedDB (browser).
 
 use crate::error::Result;
+use crate::map::HashMap;
 use crate::model::{Conversation, Message, Tombstone};
 use async_trait::async_trait;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// One user's state in one app: two users in one browser never share a namespace.
@@ -121,7 +121,7 @@ impl<'a> WritePlan<'a> {
     /// `stored`: the stored version of each of `batch.versions`' conversations, in that order
     /// (`None` when none is stored); `stored_cursor`: the stored cursor (`None` when none).
     pub fn new(batch: &'a StoreBatch, stored: &[Option<u64>], stored_cursor: Option<u64>) -> Self {
-        let mut refused = HashMap::new();
+        let mut refused = HashMap::default();
         for ((id, version), stored) in batch.versions.iter().zip(stored) {
             if let Some(s) = stored.filter(|s| s > version) {
                 refused.insert(id.clone(), s);
@@ -153,10 +153,10 @@ impl<'a> WritePlan<'a> {
         let Some(prune) = &self.batch.prune else {
             return Vec::new();
         };
-        let mut decided: HashMap<String, u64> = HashMap::new();
+        let mut decided: HashMap<String, u64> = HashMap::default();
         decided.extend(prune.listed.iter().map(|id| (id.clone(), 0)));
         decided.extend(self.batch.versions.iter().cloned());
-        let mut stored: HashMap<String, u64> = HashMap::new();
+        let mut stored: HashMap<String, u64> = HashMap::default();
         stored.extend(versions);
         let mut out = Vec::new();
         for id in ids {
