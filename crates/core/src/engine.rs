@@ -28,7 +28,7 @@ struct Session {
     store: Rc<dyn Store>,
     state: RefCell<LocalState>,
     /// Serializes state changes so store writes happen in the order the state changed.
-    write_lock: async_lock::Mutex<()>,
+    write_lock: futures_util::lock::Mutex<()>,
     /// Syncs in flight. Pushes that arrive meanwhile are held and applied after the sync's
     /// reply, which they may be newer than (a reset reply would otherwise undo them).
     syncing: Cell<u32>,
@@ -41,7 +41,7 @@ struct Inner {
     opener: Rc<dyn StoreOpener>,
     hooks: Rc<dyn Hooks>,
     session: RefCell<Option<Rc<Session>>>,
-    login_lock: async_lock::Mutex<()>,
+    login_lock: futures_util::lock::Mutex<()>,
     destroyed: Cell<bool>,
 }
 
@@ -64,7 +64,7 @@ impl Engine {
                 opener,
                 hooks,
                 session: RefCell::new(None),
-                login_lock: async_lock::Mutex::new(()),
+                login_lock: futures_util::lock::Mutex::new(()),
                 destroyed: Cell::new(false),
             }),
         }
@@ -144,7 +144,7 @@ impl Engine {
             user,
             store,
             state: RefCell::new(state),
-            write_lock: async_lock::Mutex::new(()),
+            write_lock: futures_util::lock::Mutex::new(()),
             syncing: Cell::new(0),
             held_pushes: RefCell::new(Vec::new()),
         });

@@ -26,7 +26,7 @@ where
     let hooks = Rc::new(Recorder::default());
     let transport = Rc::new(FakeTransport::new(server.clone()));
     server.connect(&transport);
-    let gate = Rc::new(async_lock::Mutex::new(()));
+    let gate = Rc::new(futures_util::lock::Mutex::new(()));
     *transport.gate.borrow_mut() = Some(gate.clone());
     let guard = gate.try_lock().expect("fresh lock");
     let engine = Engine::new(

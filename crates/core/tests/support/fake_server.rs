@@ -399,7 +399,7 @@ pub struct FakeTransport {
     /// Runs while a `changes` request is in flight (after the reply is computed).
     pub during_changes: RefCell<Option<Box<dyn Fn()>>>,
     /// When set, a `changes` reply, once computed, waits until the test releases this lock.
-    pub gate: RefCell<Option<Rc<async_lock::Mutex<()>>>>,
+    pub gate: RefCell<Option<Rc<futures_util::lock::Mutex<()>>>>,
 }
 
 impl FakeTransport {
