@@ -203,7 +203,7 @@ impl Engine {
     async fn commit(
         &self,
         session: &Rc<Session>,
-        apply: impl FnOnce(&mut LocalState, &mut Effects),
+        apply: &mut dyn FnMut(&mut LocalState, &mut Effects),
     ) {
         let guard = session.write_lock.lock().await;
         let (batch, events) = {
@@ -267,7 +267,7 @@ impl Engine {
                 continue;
             }
             let more = reply.has_more;
-            self.commit(session, |state, fx| {
+            self.commit(session, &mut |state, fx| {
                 for env in &reply.changes {
                     state.apply(&env.change, env.seq, Origin::Remote, fx);
                 }
@@ -325,7 +325,7 @@ impl Engine {
             });
         }
         let newer = pages.iter().any(|p| p.cursor > cursor);
-        self.commit(session, |state, fx| {
+        self.commit(session, &mut |state, fx| {
             state.reset(&pages, mark, fx);
             state.cursor = cursor;
             fx.batch.cursor = Some(cursor);
@@ -346,7 +346,7 @@ impl Engine {
     }
 
     async fn apply_pushes(&self, session: &Rc<Session>, envelopes: Vec<ChangeEnvelope>) {
-        self.commit(session, |state, fx| {
+        self.commit(session, &mut |state, fx| {
             for envelope in &envelopes {
                 state.apply(&envelope.change, envelope.seq, Origin::Remote, fx);
                 // Only a contiguous push moves the cursor; a gap is filled by the next sync.
@@ -362,7 +362,7 @@ impl Engine {
     /// Changes another tab of this user made (BroadcastChannel), with their feed seqs.
     pub async fn on_tab_changes(&self, changes: Vec<ChangeEnvelope>) {
         let Ok(session) = self.session() else { return };
-        self.commit(&session, |state, fx| {
+        self.commit(&session, &mut |state, fx| {
             for env in &changes {
                 state.apply(&env.change, env.seq, Origin::Remote, fx);
             }
@@ -375,7 +375,7 @@ impl Engine {
         if !self.is_current(session) || changes.is_empty() {
             return;
         }
-        self.commit(session, |state, fx| {
+        self.commit(session, &mut |state, fx| {
             for env in &changes {
                 state.apply(&env.change, env.seq, Origin::Local, fx);
             }
