@@ -1,7 +1,7 @@
 //! The engine's hooks in a browser: listeners, the cross-tab channel, the console.
 
 use crate::listener::JsListener;
-use crate::tabs::TabChannel;
+use crate::tabs::Tabs;
 use chat_core::event::{Event, Hooks};
 use chat_core::listeners::Dispatcher;
 use chat_core::wire::ChangeEnvelope;
@@ -9,7 +9,7 @@ use std::cell::RefCell;
 
 pub struct BrowserHooks {
     pub dispatcher: Dispatcher<JsListener>,
-    pub tabs: RefCell<Option<TabChannel>>,
+    pub tabs: RefCell<Option<Tabs>>,
 }
 
 impl BrowserHooks {

@@ -7,7 +7,7 @@ use crate::hooks::BrowserHooks;
 use crate::http::HttpTransport;
 use crate::listener::JsListener;
 use crate::push::Push;
-use crate::tabs::TabChannel;
+use crate::tabs::Tabs;
 use chat_core::args;
 use chat_core::listeners::Registry;
 use chat_core::{ChatError, Engine};
@@ -33,7 +33,7 @@ impl SdkInner {
             *self.push.borrow_mut() = Some(push);
         }
         if self.hooks.tabs.borrow().is_none() {
-            let tabs = TabChannel::open(&namespace.key(), self.engine.clone());
+            let tabs = Tabs::open(&namespace.key(), self.engine.clone());
             *self.hooks.tabs.borrow_mut() = tabs;
         }
     }

@@ -8,28 +8,44 @@ use crate::http::HttpTransport;
 use chat_core::event::{Event, Hooks};
 use chat_core::wire::ChangeEnvelope;
 use chat_core::{ChatError, Engine, ErrorCode};
-use futures_channel::mpsc;
-use futures_util::StreamExt;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, WebSocket};
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/js/events.js")]
+extern "C" {
+    /// A WebSocket whose events queue up in JS (js/events.js).
+    #[derive(Clone)]
+    type PushSocket;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(url: &str) -> Result<PushSocket, JsValue>;
+    /// Resolves when an event is queued.
+    #[wasm_bindgen(method)]
+    fn ready(this: &PushSocket) -> js_sys::Promise;
+    /// A text frame, `OPEN`, `CLOSED`, or undefined when nothing is queued.
+    #[wasm_bindgen(method)]
+    fn take(this: &PushSocket) -> JsValue;
+    /// The next queued text, or undefined (anything else stays queued).
+    #[wasm_bindgen(method, js_name = takeText)]
+    fn take_text(this: &PushSocket) -> Option<String>;
+    #[wasm_bindgen(method)]
+    fn close(this: &PushSocket);
+    fn sleep(ms: u32) -> js_sys::Promise;
+}
+
+/// What `take` returns besides texts and `CLOSED` (js/events.js).
+const OPEN: f64 = 0.0;
 
 const FIRST_RETRY_MS: u32 = 250;
 const MAX_RETRY_MS: u32 = 10_000;
 /// Most pushed frames applied in one store write.
 const MAX_BURST: usize = 500;
 
-enum SocketEvent {
-    Open,
-    Text(String),
-    Closed,
-}
-
 /// A running push connection; `stop` ends it.
 pub struct Push {
     stopped: Rc<Cell<bool>>,
-    socket: Rc<RefCell<Option<WebSocket>>>,
+    socket: Rc<RefCell<Option<PushSocket>>>,
 }
 
 impl Push {
@@ -46,7 +62,7 @@ impl Push {
     pub fn stop(&self) {
         self.stopped.set(true);
         if let Some(ws) = self.socket.borrow_mut().take() {
-            let _ = ws.close();
+            ws.close();
         }
     }
 }
@@ -70,7 +86,7 @@ async fn run(
     hooks: Rc<BrowserHooks>,
     http: Rc<HttpTransport>,
     stopped: Rc<Cell<bool>>,
-    socket: Rc<RefCell<Option<WebSocket>>>,
+    socket: Rc<RefCell<Option<PushSocket>>>,
 ) {
     let mut retry_ms = FIRST_RETRY_MS;
     while !stopped.get() {
@@ -117,7 +133,7 @@ async fn run(
             }
         }
         let jitter = (js_sys::Math::random() * f64::from(retry_ms) / 2.0) as u32;
-        gloo_timers::future::TimeoutFuture::new(retry_ms + jitter).await;
+        let _ = JsFuture::from(sleep(retry_ms + jitter)).await;
         retry_ms = (retry_ms * 2).min(MAX_RETRY_MS);
     }
 }
@@ -127,75 +143,45 @@ async fn session(
     engine: &Engine,
     hooks: &Rc<BrowserHooks>,
     url: &str,
-    socket: &Rc<RefCell<Option<WebSocket>>>,
+    socket: &Rc<RefCell<Option<PushSocket>>>,
 ) -> Option<bool> {
-    let (tx, mut rx) = mpsc::unbounded();
-    let ws = WebSocket::new(url).ok()?;
-    let on_open = {
-        let tx = tx.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            let _ = tx.unbounded_send(SocketEvent::Open);
-        })
-    };
-    let on_message = {
-        let tx = tx.clone();
-        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                let _ = tx.unbounded_send(SocketEvent::Text(text));
-            }
-        })
-    };
-    let on_close = Closure::<dyn FnMut()>::new(move || {
-        let _ = tx.unbounded_send(SocketEvent::Closed);
-    });
-    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let ws = PushSocket::new(url).ok()?;
     *socket.borrow_mut() = Some(ws.clone());
-
     let mut opened = false;
-    while let Some(event) = rx.next().await {
-        match event {
-            SocketEvent::Open => {
-                opened = true;
-                hooks.emit(Event::ConnectSuccess);
-                let engine = engine.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = engine.sync().await;
-                });
-            }
-            SocketEvent::Text(text) => {
-                // Frames that arrived together are applied as one store write.
-                let mut burst: Vec<ChangeEnvelope> = Vec::new();
-                let mut next = Some(SocketEvent::Text(text));
-                while let Some(SocketEvent::Text(text)) = next {
-                    match crate::convert::from_json(&text) {
-                        Some(envelope) => burst.push(envelope),
-                        // Nothing is lost (the next sync fetches the feed), but say so.
-                        None => {
-                            let mut line = String::from("dropped an unreadable push frame: ");
-                            line.extend(text.chars().take(120));
-                            hooks.log_error(&line);
-                        }
+    loop {
+        let event = ws.take();
+        if event.is_undefined() {
+            let _ = JsFuture::from(ws.ready()).await;
+        } else if let Some(text) = event.as_string() {
+            // Frames that arrived together are applied as one store write.
+            let mut burst: Vec<ChangeEnvelope> = Vec::new();
+            let mut next = Some(text);
+            while let Some(text) = next {
+                match crate::convert::from_json(&text) {
+                    Some(envelope) => burst.push(envelope),
+                    // Nothing is lost (the next sync fetches the feed), but say so.
+                    None => {
+                        let mut line = String::from("dropped an unreadable push frame: ");
+                        line.extend(text.chars().take(120));
+                        hooks.log_error(&line);
                     }
-                    next = if burst.len() < MAX_BURST {
-                        rx.try_recv().ok()
-                    } else {
-                        None
-                    };
                 }
-                engine.on_pushes(burst).await;
-                match next {
-                    Some(SocketEvent::Closed) => break,
-                    Some(SocketEvent::Open) | Some(SocketEvent::Text(_)) | None => {}
-                }
+                next = if burst.len() < MAX_BURST {
+                    ws.take_text()
+                } else {
+                    None
+                };
             }
-            SocketEvent::Closed => break,
+            engine.on_pushes(burst).await;
+        } else if event.as_f64() == Some(OPEN) {
+            opened = true;
+            hooks.emit(Event::ConnectSuccess);
+            let engine = engine.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = engine.sync().await;
+            });
+        } else {
+            return Some(opened); // CLOSED
         }
     }
-    ws.set_onopen(None);
-    ws.set_onmessage(None);
-    ws.set_onclose(None);
-    drop((on_open, on_message, on_close));
-    Some(opened)
 }

@@ -7,45 +7,63 @@ use crate::convert::{from_json, to_json};
 use chat_core::wire::ChangeEnvelope;
 use chat_core::Engine;
 use wasm_bindgen::prelude::*;
-use web_sys::{BroadcastChannel, MessageEvent};
+use wasm_bindgen_futures::JsFuture;
 
-pub struct TabChannel {
-    channel: BroadcastChannel,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+#[wasm_bindgen(module = "/js/events.js")]
+extern "C" {
+    /// A BroadcastChannel whose messages queue up in JS (js/events.js).
+    #[derive(Clone)]
+    type TabChannel;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(name: &str) -> Result<TabChannel, JsValue>;
+    #[wasm_bindgen(method)]
+    fn ready(this: &TabChannel) -> js_sys::Promise;
+    /// A message's text, `CLOSED`, or undefined when nothing is queued.
+    #[wasm_bindgen(method)]
+    fn take(this: &TabChannel) -> JsValue;
+    /// Throws on a closed channel or an unclonable message (ignored: the other tabs catch up at
+    /// their next sync).
+    #[wasm_bindgen(method, catch)]
+    fn post(this: &TabChannel, text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method)]
+    fn close(this: &TabChannel);
 }
 
-impl TabChannel {
+/// The open channel; dropping it closes the channel and ends its reader.
+pub struct Tabs(TabChannel);
+
+impl Tabs {
     /// None where BroadcastChannel is unavailable (the SDK then works as a single tab).
-    pub fn open(name: &str, engine: Engine) -> Option<TabChannel> {
-        let channel = BroadcastChannel::new(name).ok()?;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else {
-                return;
-            };
-            if let Some(changes) = from_json::<Vec<ChangeEnvelope>>(&text) {
-                let engine = engine.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    engine.on_tab_changes(changes).await;
-                });
+    pub fn open(name: &str, engine: Engine) -> Option<Tabs> {
+        let channel = TabChannel::new(name).ok()?;
+        let reader = channel.clone();
+        // Messages are applied one after another, in the order they arrived.
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let message = reader.take();
+                if message.is_undefined() {
+                    let _ = JsFuture::from(reader.ready()).await;
+                } else if let Some(text) = message.as_string() {
+                    if let Some(changes) = from_json::<Vec<ChangeEnvelope>>(&text) {
+                        engine.on_tab_changes(changes).await;
+                    }
+                } else {
+                    return; // closed
+                }
             }
         });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Some(TabChannel {
-            channel,
-            _on_message: on_message,
-        })
+        Some(Tabs(channel))
     }
 
     pub fn post(&self, changes: &[ChangeEnvelope]) {
         if let Some(text) = to_json(changes) {
-            let _ = self.channel.post_message(&JsValue::from_str(&text));
+            let _ = self.0.post(&text);
         }
     }
 }
 
-impl Drop for TabChannel {
+impl Drop for Tabs {
     fn drop(&mut self) {
-        self.channel.set_onmessage(None);
-        self.channel.close();
+        self.0.close();
     }
 }
