@@ -52,12 +52,18 @@ pub struct LocalState {
 }
 
 /// What applying changes did: the store batch to write and what listeners must hear.
+const TOUCHED: u64 = 1;
+const DELETED: u64 = 2;
+
 #[derive(Debug)]
 pub struct Effects {
     pub batch: StoreBatch,
     unread_before: u64,
     touched: Vec<(String, bool)>,
     deleted: Vec<String>,
+    /// Per ID, `TOUCHED` | `DELETED`: the lists stay in first-seen order, and a reset of 10,000
+    /// conversations checks membership in a map, not by scanning them (quadratic).
+    marks: HashMap<String, u64>,
     messages: Vec<Message>,
 }
 
@@ -68,18 +74,34 @@ impl Effects {
             unread_before: state.total_unread(),
             touched: Vec::new(),
             deleted: Vec::new(),
+            marks: HashMap::default(),
             messages: Vec::new(),
         }
     }
 
+    /// Sets `mark` on `id`; true when it was not set.
+    fn mark(&mut self, id: &str, mark: u64) -> bool {
+        let marks = match self.marks.get_mut(id) {
+            Some(marks) => marks,
+            None => self.marks.entry(id.to_owned()).or_default(),
+        };
+        let first = *marks & mark == 0;
+        *marks |= mark;
+        first
+    }
+
+    fn is_deleted(&self, id: &str) -> bool {
+        self.marks.get(id).is_some_and(|m| m & DELETED != 0)
+    }
+
     fn touch(&mut self, id: &str, present_before: bool) {
-        if !self.touched.iter().any(|(t, _)| t == id) {
+        if self.mark(id, TOUCHED) {
             self.touched.push((id.to_owned(), present_before));
         }
     }
 
     fn deleted(&mut self, id: &str) {
-        if !self.deleted.iter().any(|d| d == id) {
+        if self.mark(id, DELETED) {
             self.deleted.push(id.to_owned());
         }
     }
@@ -98,7 +120,7 @@ impl Effects {
         let (mut new, mut changed) = (Vec::new(), Vec::new());
         for (id, before) in &self.touched {
             if let Some(c) = state.get(id) {
-                if !before || self.deleted.contains(id) {
+                if !before || self.is_deleted(id) {
                     new.push(c.styled(style));
                 } else {
                     changed.push(c.styled(style));
