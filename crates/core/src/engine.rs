@@ -501,6 +501,11 @@ impl Engine {
                 .results
         };
 
+        // Parsed once, not once per item of the list.
+        let replied: Vec<Option<ConversationId>> = reply
+            .iter()
+            .map(|r| ConversationId::parse(&r.result.conversation_id).ok())
+            .collect();
         let mut results = Vec::with_capacity(distinct.len());
         let mut changes = Vec::new();
         for (raw, parsed) in &distinct {
@@ -512,12 +517,10 @@ impl Engine {
                 },
                 Ok(id) => {
                     let canonical = id.canonical();
-                    let item = reply.iter().find(|r| {
-                        ConversationId::parse(&r.result.conversation_id)
-                            .ok()
-                            .as_ref()
-                            == Some(id)
-                    });
+                    let item = replied
+                        .iter()
+                        .position(|r| r.as_ref() == Some(id))
+                        .map(|i| &reply[i]);
                     match item {
                         Some(item) => {
                             if item.result.result_code == 0 {
