@@ -8,6 +8,7 @@ const MESSAGES = "messages";
 const META = "meta";
 const VERSIONS = "versions"; // conversationID → the feed version of what is stored of it
 const CURSOR = "cursor";
+const STORES = [CONVERSATIONS, TOMBSTONES, MESSAGES, META, VERSIONS]; // as numbered by src/idb_store.rs
 
 // One schema step per version: MIGRATIONS[n] takes a database from version n to n + 1 (inside the
 // versionchange transaction). Append, never edit: users' databases are at every version.
@@ -106,14 +107,14 @@ export function messages(db, id, upper, upperOpen, count) {
   });
 }
 
-/** One readwrite transaction over `names`: reads the stored versions of `versionIds`, the cursor
- *  (`readCursor`) and, for a reset (`prune`), the stored conversation IDs and every stored version;
- *  then, while the transaction is still active, `decide([versions, cursor, ids, keys, values])`
- *  (Rust) returns the writes as a flat array of [store, op, a, b]: op 0 put(a, b), 1 delete(a),
- *  2 add(a, b), 3 delete conversation b's messages with seq ≤ a, 4 put each of the array a except
- *  the indexes in b. */
-export function apply(db, names, versionIds, readCursor, prune, decide) {
-  return run(db, names, "readwrite", (tx, fail) => {
+/** One readwrite transaction over the STORES whose bits are set in `stores`: reads the stored
+ *  versions of `versionIds`, the cursor (`readCursor`) and, for a reset (`prune`), the stored
+ *  conversation IDs and every stored version; then, while the transaction is still active,
+ *  `decide([versions, cursor, ids, keys, values])` (Rust) returns the writes as a flat array of
+ *  [store (index in STORES), op, a, b]: op 0 put(a, b), 1 delete(a), 2 add(a, b), 3 delete
+ *  conversation b's messages with seq ≤ a, 4 put each of the array a except the indexes in b. */
+export function apply(db, stores, versionIds, readCursor, prune, decide) {
+  return run(db, STORES.filter((_, i) => (stores >> i) & 1), "readwrite", (tx, fail) => {
     const store = (n) => tx.objectStore(n);
     const reads = versionIds.map((id) => store(VERSIONS).get(id));
     const cursor = readCursor ? store(META).get(CURSOR) : undefined;
@@ -122,7 +123,7 @@ export function apply(db, names, versionIds, readCursor, prune, decide) {
       try {
         const ops = decide([reads.map((r) => r.result), cursor?.result, ...pruned.map((r) => r.result)]);
         for (let i = 0; i < ops.length; i += 4) {
-          const s = store(ops[i]), a = ops[i + 2], b = ops[i + 3];
+          const s = store(STORES[ops[i]]), a = ops[i + 2], b = ops[i + 3];
           switch (ops[i + 1]) {
             case 0: b === undefined ? s.put(a) : s.put(a, b); break;
             case 1: s.delete(a); break;

@@ -23,12 +23,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-const CONVERSATIONS: &str = "conversations";
-const TOMBSTONES: &str = "tombstones";
-const MESSAGES: &str = "messages";
-const META: &str = "meta";
+/// The object stores, by their index in js/idb.js `STORES` (a number crosses to JS faster than a
+/// string).
+const CONVERSATIONS: u32 = 0;
+const TOMBSTONES: u32 = 1;
+const MESSAGES: u32 = 2;
+const META: u32 = 3;
 /// conversationID → the feed version of what is stored of it (see `StoreBatch::versions`).
-const VERSIONS: &str = "versions";
+const VERSIONS: u32 = 4;
 const CURSOR_KEY: &str = "cursor";
 
 /// The schema version this build opens: one per migration of js/idb.js (`MIGRATIONS`).
@@ -47,7 +49,7 @@ extern "C" {
     #[wasm_bindgen(js_name = apply)]
     fn idb_apply(
         db: &JsValue,
-        names: Array,
+        stores: u32,
         version_ids: Array,
         read_cursor: bool,
         prune: bool,
@@ -244,7 +246,7 @@ const PUT_ALL_BUT: u32 = 4;
 struct Decision {
     batch: StoreBatch,
     /// (store, values, the conversation of each value).
-    puts: [(&'static str, JsValue, Vec<String>); 3],
+    puts: [(u32, JsValue, Vec<String>); 3],
     fail: bool,
 }
 
@@ -253,10 +255,10 @@ impl Decision {
     /// reset: stored conversation IDs, stored version keys, stored version values].
     fn writes(self, reads: Array) -> Array {
         let Decision { batch, puts, fail } = self;
-        let versions: Array = reads.get(0).unchecked_into();
+        let read: Array = reads.get(0).unchecked_into();
         let mut stored = Vec::with_capacity(batch.versions.len());
-        for i in 0..versions.length() {
-            stored.push(number(versions.get(i)));
+        for i in 0..read.length() {
+            stored.push(number(read.get(i)));
         }
         let plan = WritePlan::new(&batch, &stored, number(reads.get(1)));
         let pruned = match reads.get(2).dyn_into::<Array>() {
@@ -270,7 +272,7 @@ impl Decision {
             _ => Vec::new(),
         };
         let ops = Array::new();
-        let op = |store: &str, op: u32, a: &JsValue, b: &JsValue| {
+        let op = |store: u32, op: u32, a: &JsValue, b: &JsValue| {
             ops.push(&store.into());
             ops.push(&op.into());
             ops.push(a);
@@ -307,7 +309,7 @@ impl Decision {
                     skipped.push(&(i as u32).into());
                 }
             }
-            op(store, PUT_ALL_BUT, values, &skipped);
+            op(*store, PUT_ALL_BUT, values, &skipped);
         }
         if let Some(cursor) = plan.cursor() {
             op(META, PUT, &(cursor as f64).into(), &CURSOR_KEY.into());
@@ -375,13 +377,10 @@ impl Store for IdbStore {
                 ids_of(&batch.put_messages, |m| &m.conversation_id),
             ),
         ];
-        let names = Array::new();
+        // The stores the transaction covers, one bit each.
+        let mut stores = 0u32;
         let prune = batch.prune.is_some();
-        let name = |used: bool, store: &str| {
-            if used {
-                names.push(&store.into());
-            }
-        };
+        let mut name = |used: bool, store: u32| stores |= u32::from(used) << store;
         name(
             prune || !batch.remove_conversations.is_empty() || !batch.put_conversations.is_empty(),
             CONVERSATIONS,
@@ -418,7 +417,7 @@ impl Store for IdbStore {
             Closure::once(move |reads: Array| decision.writes(reads));
         let done = idb_apply(
             &self.db,
-            names,
+            stores,
             version_ids,
             batch.cursor.is_some(),
             prune,
