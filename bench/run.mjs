@@ -418,7 +418,7 @@ function report(R) {
     lines.push("### Cold start timeline (median ms)", "",
       "| create | POST /v1/login | open + load store (until the sync request) | GET /v1/changes | sync applied → login resolves | getConversationList | total |", "|---:|---:|---:|---:|---:|---:|---:|",
       `| ${f1(c.parts.createMs)} | ${f1(c.parts.loginHttpMs)} | ${f1(c.parts.storeLoadMs)} | ${f1(c.parts.syncHttpMs)} | ${f1(c.parts.afterSyncMs)} | ${f1(c.parts.listMs)} | ${f1(c.totalMs)} |`, "",
-      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; every read of the SDK's load (conversations, tombstones, cursor, ${c.pieces.versions} versions' keys and values, one transaction) ${f1(c.pieces.sdkReadsMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: js/records.js packs the records for the wasm).`, "");
+      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; every read of the SDK's load (conversations, tombstones, cursor, ${c.pieces.versions} versions' keys and values, one transaction) ${f1(c.pieces.sdkReadsMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: js/idb.js packs the records for the wasm).`, "");
   }
   if (R.propagation) {
     const p = R.propagation;

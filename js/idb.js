@@ -1,0 +1,185 @@
+// The IndexedDB I/O of src/idb_store.rs, in plain JS: the same requests through web-sys cost the
+// wasm ~24 KB (async state machines, closures and an import shim per call). Decisions stay in
+// Rust: `apply` asks it, in the transaction, what to write. Every failure rejects with a string
+// naming the DOM error ("Name: message").
+const CONVERSATIONS = "conversations";
+const TOMBSTONES = "tombstones";
+const MESSAGES = "messages";
+const META = "meta";
+const VERSIONS = "versions"; // conversationID → the feed version of what is stored of it
+const CURSOR = "cursor";
+const STORES = [CONVERSATIONS, TOMBSTONES, MESSAGES, META, VERSIONS]; // as numbered by src/idb_store.rs
+
+// One schema step per version: MIGRATIONS[n] takes a database from version n to n + 1 (inside the
+// versionchange transaction). Append, never edit: users' databases are at every version.
+const MIGRATIONS = [
+  (db) => {
+    db.createObjectStore(CONVERSATIONS, { keyPath: "conversationID" });
+    db.createObjectStore(TOMBSTONES, { keyPath: "conversationID" });
+    // Keyed [conversationID, seq]: one conversation is one contiguous, ordered key range.
+    db.createObjectStore(MESSAGES, { keyPath: ["conversationID", "seq"] });
+    db.createObjectStore(META); // out-of-line keys: "cursor" → number
+  },
+  // Stored versions (out-of-line keys, so a version outlives its record's removal). Records of an
+  // older database have none: they count as version 0.
+  (db) => db.createObjectStore(VERSIONS),
+];
+
+const detail = (e) => (e == null ? "transaction aborted" : e.name ? `${e.name}: ${e.message}` : String(e));
+
+/** Opens `name` at `version`, migrating older databases. */
+export function open(name, version) {
+  return new Promise((resolve, reject) => {
+    if (!globalThis.indexedDB) throw "IndexedDB is not available in this environment";
+    let failure;
+    const req = indexedDB.open(name, version);
+    req.onupgradeneeded = (e) => {
+      for (let v = e.oldVersion; v < version; v++) {
+        try {
+          MIGRATIONS[v](req.result, req.transaction);
+        } catch (err) {
+          failure = `migration to version ${v + 1}: ${detail(err)}`;
+          return req.transaction.abort();
+        }
+      }
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      // Another tab upgrading (or deleting) this database must not be blocked by us.
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    req.onerror = () => reject(failure ?? detail(req.error));
+    // Another tab keeps an older version open: that can last forever, so fail now. The request
+    // stays pending: when the other tab lets go, abort our upgrade and close what nobody uses.
+    req.onblocked = () => {
+      req.onupgradeneeded = () => req.transaction.abort();
+      req.onsuccess = () => req.result.close();
+      req.onerror = (e) => e.preventDefault();
+      reject("blocked by another tab that keeps an older version open");
+    };
+  }).catch((e) => { throw typeof e === "string" ? e : detail(e); });
+}
+
+export const close = (db) => db.close();
+
+// One transaction: `issue(tx, fail)` makes its requests and returns what to resolve with on
+// `complete` (a function, called then). Any throw, or `fail(e)`, aborts the whole transaction.
+function run(db, names, mode, issue) {
+  return new Promise((resolve, reject) => {
+    let failure, out;
+    const tx = db.transaction(names, mode);
+    const fail = (e) => {
+      failure = detail(e);
+      try { tx.abort(); } catch { /* already finished */ }
+    };
+    tx.oncomplete = () => {
+      try { resolve(out?.()); } catch (e) { reject(detail(e)); }
+    };
+    tx.onabort = () => reject(failure ?? detail(tx.error));
+    try { out = issue(tx, fail); } catch (e) { fail(e); }
+  }).catch((e) => { throw typeof e === "string" ? e : detail(e); });
+}
+
+/** [text, ends, numbers (packed conversations), tombstones, cursor, version keys, version values]. */
+export function load(db) {
+  return run(db, [CONVERSATIONS, TOMBSTONES, META, VERSIONS], "readonly", (tx) => {
+    const versions = tx.objectStore(VERSIONS);
+    const r = [tx.objectStore(CONVERSATIONS).getAll(), tx.objectStore(TOMBSTONES).getAll(),
+      tx.objectStore(META).get(CURSOR), versions.getAllKeys(), versions.getAll()];
+    return () => [...packConversations(r[0].result), ...r.slice(1).map((q) => q.result)];
+  });
+}
+
+/** Up to `count` messages of a conversation, newest first, below seq `upper` (`upperOpen`) or at it. */
+export function messages(db, id, upper, upperOpen, count) {
+  return run(db, [MESSAGES], "readonly", (tx) => {
+    const out = [];
+    const range = IDBKeyRange.bound([id, -Infinity], [id, upper], false, upperOpen);
+    const req = tx.objectStore(MESSAGES).openCursor(range, "prev");
+    req.onsuccess = () => {
+      const c = req.result; // null: the range is exhausted
+      if (!c) return;
+      out.push(c.value);
+      if (out.length < count) c.continue();
+    };
+    return () => out;
+  });
+}
+
+/** One readwrite transaction over the STORES whose bits are set in `stores`: reads the stored
+ *  versions of `versionIds`, the cursor (`readCursor`) and, for a reset (`prune`), the stored
+ *  conversation IDs and every stored version; then, while the transaction is still active,
+ *  `decide([versions, cursor, ids, keys, values])` (Rust) returns the writes as a flat array of
+ *  [store (index in STORES), op, a, b]: op 0 put(a, b), 1 delete(a), 2 add(a, b), 3 delete
+ *  conversation b's messages with seq ≤ a, 4 put each of the array a except the indexes in b. */
+export function apply(db, stores, versionIds, readCursor, prune, decide) {
+  return run(db, STORES.filter((_, i) => (stores >> i) & 1), "readwrite", (tx, fail) => {
+    const store = (n) => tx.objectStore(n);
+    const reads = versionIds.map((id) => store(VERSIONS).get(id));
+    const cursor = readCursor ? store(META).get(CURSOR) : undefined;
+    const pruned = prune ? [store(CONVERSATIONS).getAllKeys(), store(VERSIONS).getAllKeys(), store(VERSIONS).getAll()] : [];
+    const write = () => {
+      try {
+        const ops = decide([reads.map((r) => r.result), cursor?.result, ...pruned.map((r) => r.result)]);
+        for (let i = 0; i < ops.length; i += 4) {
+          const s = store(STORES[ops[i]]), a = ops[i + 2], b = ops[i + 3];
+          switch (ops[i + 1]) {
+            case 0: b === undefined ? s.put(a) : s.put(a, b); break;
+            case 1: s.delete(a); break;
+            case 2: s.add(a, b); break;
+            case 3: s.delete(IDBKeyRange.bound([b, -Infinity], [b, a])); break;
+            case 4: { const skip = new Set(b); a.forEach((v, j) => skip.has(j) || s.put(v)); }
+          }
+        }
+      } catch (e) {
+        fail(e);
+      }
+    };
+    // Requests of one transaction complete in order: the last one's success means all are read.
+    const last = pruned[2] ?? cursor ?? reads[reads.length - 1];
+    if (last) last.onsuccess = write;
+    else write();
+  });
+}
+
+// The bulk read at login, packed for the wasm: 10,000 stored conversations cross the boundary as
+// one string (every string field, concatenated, with UTF-16 end offsets) and one array of numbers,
+// instead of dozens of calls per record (field-by-field conversion made the cold start 3× slower).
+const STRINGS = ["conversationID", "userID", "groupID", "showName"];
+const MESSAGE_STRINGS = ["msgID", "conversationID", "sender", "text"];
+const NUMBERS_PER_RECORD = 6;
+
+const isCount = (n) => Number.isSafeInteger(n) && n >= 0;
+
+/** [text, ends: Uint32Array (8 per record), numbers: Float64Array (6 per record)]. Numbers per
+ *  record: type, unreadCount, orderKey, flags (1 userID, 2 groupID, 4 lastMessage, 8 malformed),
+ *  lastMessage.timestamp, lastMessage.seq. */
+function packConversations(list) {
+  const parts = [];
+  const ends = new Uint32Array(list.length * 8);
+  const numbers = new Float64Array(list.length * NUMBERS_PER_RECORD);
+  let length = 0, e = 0, n = 0;
+  const add = (v) => {
+    if (typeof v === "string") { parts.push(v); length += v.length; }
+    ends[e++] = length;
+  };
+  for (const c of list) {
+    const m = c.lastMessage;
+    for (const k of STRINGS) add(c[k]);
+    for (const k of MESSAGE_STRINGS) add(m ? m[k] : undefined);
+    const ok = typeof c.conversationID === "string" && typeof c.showName === "string"
+      && (c.type === 1 || c.type === 2) && isCount(c.unreadCount) && isCount(c.orderKey)
+      && (c.userID === undefined || typeof c.userID === "string")
+      && (c.groupID === undefined || typeof c.groupID === "string")
+      && (!m || (MESSAGE_STRINGS.every((k) => typeof m[k] === "string") && isCount(m.timestamp) && isCount(m.seq)));
+    numbers[n++] = c.type;
+    numbers[n++] = c.unreadCount;
+    numbers[n++] = c.orderKey;
+    numbers[n++] = (typeof c.userID === "string" ? 1 : 0) | (typeof c.groupID === "string" ? 2 : 0)
+      | (m ? 4 : 0) | (ok ? 0 : 8);
+    numbers[n++] = m ? m.timestamp : 0;
+    numbers[n++] = m ? m.seq : 0;
+  }
+  return [parts.join(""), ends, numbers];
+}
