@@ -5,6 +5,7 @@
 
 mod convert;
 mod errors;
+mod events;
 mod hooks;
 mod http;
 pub mod idb_store;

@@ -3,6 +3,7 @@
 //! with exponential backoff until stopped (a server that drops a slow socket is caught up the same
 //! way). An expired userSig ends the loop with `onUserSigExpired`.
 
+use crate::events::{sleep, PushSocket, OPEN};
 use crate::hooks::BrowserHooks;
 use crate::http::HttpTransport;
 use chat_core::event::{Event, Hooks};
@@ -10,32 +11,7 @@ use chat_core::wire::ChangeEnvelope;
 use chat_core::{ChatError, Engine, ErrorCode};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen(module = "/js/events.js")]
-extern "C" {
-    /// A WebSocket whose events queue up in JS (js/events.js).
-    #[derive(Clone)]
-    type PushSocket;
-    #[wasm_bindgen(constructor, catch)]
-    fn new(url: &str) -> Result<PushSocket, JsValue>;
-    /// Resolves when an event is queued.
-    #[wasm_bindgen(method)]
-    fn ready(this: &PushSocket) -> js_sys::Promise;
-    /// A text frame, `OPEN`, `CLOSED`, or undefined when nothing is queued.
-    #[wasm_bindgen(method)]
-    fn take(this: &PushSocket) -> JsValue;
-    /// The next queued text, or undefined (anything else stays queued).
-    #[wasm_bindgen(method, js_name = takeText)]
-    fn take_text(this: &PushSocket) -> Option<String>;
-    #[wasm_bindgen(method)]
-    fn close(this: &PushSocket);
-    fn sleep(ms: u32) -> js_sys::Promise;
-}
-
-/// What `take` returns besides texts and `CLOSED` (js/events.js).
-const OPEN: f64 = 0.0;
 
 const FIRST_RETRY_MS: u32 = 250;
 const MAX_RETRY_MS: u32 = 10_000;

@@ -4,30 +4,10 @@
 //! older than a change never undoes it.
 
 use crate::convert::{from_json, to_json};
+use crate::events::TabChannel;
 use chat_core::wire::ChangeEnvelope;
 use chat_core::Engine;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen(module = "/js/events.js")]
-extern "C" {
-    /// A BroadcastChannel whose messages queue up in JS (js/events.js).
-    #[derive(Clone)]
-    type TabChannel;
-    #[wasm_bindgen(constructor, catch)]
-    fn new(name: &str) -> Result<TabChannel, JsValue>;
-    #[wasm_bindgen(method)]
-    fn ready(this: &TabChannel) -> js_sys::Promise;
-    /// A message's text, `CLOSED`, or undefined when nothing is queued.
-    #[wasm_bindgen(method)]
-    fn take(this: &TabChannel) -> JsValue;
-    /// Throws on a closed channel or an unclonable message (ignored: the other tabs catch up at
-    /// their next sync).
-    #[wasm_bindgen(method, catch)]
-    fn post(this: &TabChannel, text: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method)]
-    fn close(this: &TabChannel);
-}
 
 /// The open channel; dropping it closes the channel and ends its reader.
 pub struct Tabs(TabChannel);
