@@ -1,7 +1,7 @@
 //! The browser SDK: a thin `#[wasm_bindgen]` facade over `chat-core`'s engine, plus the browser
 //! implementations of its traits (IndexedDB store, HTTP transport, WebSocket push, cross-tab sync).
 //! No conversation rule lives here. Module graph (no cycles): `sdk` → `managers` → `inner` →
-//! {`http`, `push`, `tabs`, `hooks` → `listener`} → `convert`/`errors`; `promise` → `errors`.
+//! {`http`, `push`, `tabs`, `hooks` → `listener`} → `convert`/`errors`/`events`; `promise` → `errors`.
 
 mod convert;
 mod errors;
