@@ -34,7 +34,7 @@ const VERSIONS: u32 = 4;
 const CURSOR_KEY: &str = "cursor";
 
 /// The schema version this build opens: one per migration of js/idb.js (`MIGRATIONS`).
-pub const DB_VERSION: u32 = 2;
+pub const DB_VERSION: u32 = 3;
 
 #[wasm_bindgen(module = "/js/idb.js")]
 extern "C" {
@@ -44,6 +44,8 @@ extern "C" {
     fn idb_close(db: &JsValue);
     #[wasm_bindgen(js_name = load)]
     fn idb_load(db: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = cursor)]
+    fn idb_cursor(db: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = messages)]
     fn idb_messages(db: &JsValue, id: &str, upper: f64, upper_open: bool, count: u32) -> Promise;
     #[wasm_bindgen(js_name = apply)]
@@ -93,10 +95,14 @@ fn unpack_conversations(packed: &Array) -> Result<Vec<Conversation>> {
     // Offsets and numbers are copied a chunk at a time, and each string is cut as its end is
     // reached: whole copies would add to login's peak memory (which the wasm never gives back).
     let (mut units, mut byte, mut chars) = (0u32, 0usize, text.chars());
+    // UTF-16 end offsets (JavaScript's) are byte offsets (Rust's) when all is ASCII, as IDs are.
+    let ascii = text.is_ascii();
     let mut next_string = |end: u32| {
         let start = byte;
-        // UTF-16 end offsets (JavaScript's) to byte offsets (Rust's).
-        while units < end {
+        if ascii {
+            byte = (end as usize).min(text.len()).max(start);
+        }
+        while units < end && !ascii {
             let Some(c) = chars.next() else { break };
             units += c.len_utf16() as u32;
             byte += c.len_utf8();
@@ -344,7 +350,8 @@ fn ids_of<T>(values: &[T], id: fn(&T) -> &String) -> Vec<String> {
 #[async_trait(?Send)]
 impl Store for IdbStore {
     async fn load(&self) -> Result<Snapshot> {
-        // [packed conversations (3 values), tombstones, cursor, version keys, version values]
+        // [packed conversations (3 values), tombstones, cursor, version keys, version values]: the
+        // versions newer than the cursor (`Snapshot::versions`).
         let r: Array = settle(idb_load(&self.db), "load").await?.unchecked_into();
         Ok(Snapshot {
             conversations: unpack_conversations(&r)?,
@@ -352,6 +359,10 @@ impl Store for IdbStore {
             cursor: number(r.get(4)).unwrap_or(0),
             versions: key_numbers(&r.get(5), &r.get(6)),
         })
+    }
+
+    async fn cursor(&self) -> Result<u64> {
+        Ok(number(settle(idb_cursor(&self.db), "cursor").await?).unwrap_or(0))
     }
 
     async fn apply(&self, batch: &StoreBatch) -> Result<()> {

@@ -252,14 +252,16 @@ async fn upgrade_elsewhere_closes_us_and_newer_schema_fails_open() {
     assert!(err.message.contains("VersionError"), "{}", err.message);
 }
 
-/// A database of the first schema (no stored versions), as an earlier build left it.
-async fn create_v1(name: &str) {
+/// A database of an earlier schema, as an earlier build left it: version 1 (no stored versions)
+/// or 2 (versions without their index), holding conversation c2c_old, cursor 5 and, at 2, the
+/// given versions.
+async fn create_old(name: &str, version: u32, versions: &'static [(&'static str, u32)]) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let factory: web_sys::IdbFactory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())
         .unwrap()
         .unchecked_into();
-    let req = factory.open_with_u32(name, 1).expect("open v1");
+    let req = factory.open_with_u32(name, version).expect("open old");
     let r = req.clone();
     let upgrade = Closure::once_into_js(move || {
         let db: web_sys::IdbDatabase = r.result().unwrap().unchecked_into();
@@ -288,6 +290,12 @@ async fn create_v1(name: &str) {
         }
         conversations.put(&record).unwrap();
         meta.put_with_key(&5.into(), &"cursor".into()).unwrap();
+        if version >= 2 {
+            let store = db.create_object_store("versions").unwrap();
+            for (id, v) in versions {
+                store.put_with_key(&(*v).into(), &(*id).into()).unwrap();
+            }
+        }
     });
     req.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
     let done = js_sys::Promise::new(&mut |resolve, reject| {
@@ -296,7 +304,7 @@ async fn create_v1(name: &str) {
     });
     wasm_bindgen_futures::JsFuture::from(done)
         .await
-        .expect("v1 created");
+        .expect("old schema created");
     req.result()
         .unwrap()
         .unchecked_into::<web_sys::IdbDatabase>()
@@ -309,7 +317,7 @@ async fn create_v1(name: &str) {
 async fn first_schema_upgrades_with_records_at_version_zero() {
     use chat_core::store::Store;
     let namespace = ns(prefix("v1"));
-    create_v1(&namespace.key()).await;
+    create_old(&namespace.key(), 1, &[]).await;
     let store = IdbOpener::new().open_idb(&namespace).await.expect("open");
     let snap = store.load().await.expect("load");
     let ids: Vec<_> = snap
@@ -327,13 +335,52 @@ async fn first_schema_upgrades_with_records_at_version_zero() {
     store
         .apply(&StoreBatch {
             remove_conversations: vec!["c2c_old".into()],
-            versions: vec![("c2c_old".into(), 1)],
+            versions: vec![("c2c_old".into(), 7)],
             ..Default::default()
         })
         .await
         .expect("apply");
     let snap = store.load().await.expect("load");
     assert!(snap.conversations.is_empty(), "a versioned write replaces");
-    assert_eq!(snap.versions, vec![("c2c_old".to_owned(), 1)]);
+    assert_eq!(snap.versions, vec![("c2c_old".to_owned(), 7)]);
+    store.close().await;
+}
+
+/// The second schema's versions get their index in place: load returns those newer than the
+/// cursor (5), and writes stay conditional on every stored version, loaded or not.
+#[wasm_bindgen_test]
+async fn second_schema_upgrades_with_its_versions() {
+    use chat_core::store::Store;
+    let namespace = ns(prefix("v2"));
+    let stored = &[("c2c_old", 4), ("c2c_x", 5), ("c2c_y", 9), ("c2c_z", 6)];
+    create_old(&namespace.key(), 2, stored).await;
+    let store = IdbOpener::new().open_idb(&namespace).await.expect("open");
+    let mut snap = store.load().await.expect("load");
+    snap.versions.sort();
+    assert_eq!(snap.cursor, 5, "cursor kept");
+    assert_eq!(snap.conversations.len(), 1, "records kept");
+    assert_eq!(
+        snap.versions,
+        vec![("c2c_y".to_owned(), 9), ("c2c_z".to_owned(), 6)],
+        "the versions above the cursor"
+    );
+    // c2c_old is stored at version 4 (not loaded, below the cursor): a version-3 removal is
+    // refused, a version-4 one is not.
+    for (version, left) in [(3, 1), (4, 0)] {
+        store
+            .apply(&StoreBatch {
+                remove_conversations: vec!["c2c_old".into()],
+                versions: vec![("c2c_old".into(), version)],
+                ..Default::default()
+            })
+            .await
+            .expect("apply");
+        let snap = store.load().await.expect("load");
+        assert_eq!(
+            snap.conversations.len(),
+            left,
+            "removal at version {version}"
+        );
+    }
     store.close().await;
 }

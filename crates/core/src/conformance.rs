@@ -98,6 +98,11 @@ pub async fn put_and_load(opener: &dyn StoreOpener, prefix: &str) {
         "put_and_load: fresh store not empty"
     );
     assert_eq!(empty.cursor, 0, "put_and_load: fresh cursor");
+    assert_eq!(
+        store.cursor().await.expect("cursor"),
+        0,
+        "put_and_load: cursor alone, fresh"
+    );
     let batch = StoreBatch {
         put_conversations: vec![
             conversation("c2c_bob", 5, 2, 3),
@@ -114,6 +119,11 @@ pub async fn put_and_load(opener: &dyn StoreOpener, prefix: &str) {
         "put_and_load: conversations round-trip"
     );
     assert_eq!(snap.cursor, 42, "put_and_load: cursor");
+    assert_eq!(
+        store.cursor().await.expect("cursor"),
+        42,
+        "put_and_load: cursor alone"
+    );
     // A put replaces the record with the same ID.
     let updated = conversation("c2c_bob", 11, 0, 4);
     store
@@ -311,6 +321,11 @@ pub async fn reopen_keeps_state(opener: &dyn StoreOpener, prefix: &str) {
     assert_eq!(snap.tombstones.len(), 1, "reopen: tombstone kept");
     assert_eq!(snap.cursor, 9, "reopen: cursor kept");
     assert_eq!(
+        again.cursor().await.expect("cursor"),
+        9,
+        "reopen: cursor alone"
+    );
+    assert_eq!(
         again.messages("c2c_z", None, 5).await.expect("msgs").len(),
         1,
         "reopen: messages kept"
@@ -417,7 +432,7 @@ pub async fn newer_record_wins(opener: &dyn StoreOpener, prefix: &str) {
         .apply(&StoreBatch {
             put_conversations: vec![newer_a.clone(), conversation("c2c_b", 2, 1, 1)],
             put_messages: vec![message("c2c_a", 4)],
-            cursor: Some(10),
+            cursor: Some(3),
             versions: vec![("c2c_a".into(), 5), ("c2c_b".into(), 2)],
             ..Default::default()
         })
@@ -435,7 +450,7 @@ pub async fn newer_record_wins(opener: &dyn StoreOpener, prefix: &str) {
             put_messages: vec![message("c2c_a", 3)],
             remove_conversations: vec!["c2c_b".into()],
             put_tombstones: vec![tomb_b.clone()],
-            cursor: Some(6),
+            cursor: Some(1),
             versions: vec![("c2c_a".into(), 3), ("c2c_b".into(), 4)],
             ..Default::default()
         })
@@ -452,7 +467,7 @@ pub async fn newer_record_wins(opener: &dyn StoreOpener, prefix: &str) {
         vec![tomb_b],
         "newer: c2c_b deletion applied"
     );
-    assert_eq!(snap.cursor, 10, "newer: cursor never moves back");
+    assert_eq!(snap.cursor, 3, "newer: cursor never moves back");
     assert_eq!(
         versions_of(&snap),
         vec![("c2c_a".into(), 5), ("c2c_b".into(), 4)],
@@ -486,7 +501,7 @@ pub async fn newer_record_wins(opener: &dyn StoreOpener, prefix: &str) {
     store
         .apply(&StoreBatch {
             put_conversations: vec![same_version.clone()],
-            cursor: Some(11),
+            cursor: Some(4),
             versions: vec![("c2c_a".into(), 5)],
             ..Default::default()
         })
@@ -501,11 +516,12 @@ pub async fn newer_record_wins(opener: &dyn StoreOpener, prefix: &str) {
         vec![same_version],
         "newer: equal replaces"
     );
-    assert_eq!(snap.cursor, 11, "newer: cursor moves forward");
+    assert_eq!(snap.cursor, 4, "newer: cursor moves forward");
+    // Only versions newer than the cursor are loaded: c2c_b's 4 counts as the cursor.
     assert_eq!(
         versions_of(&snap),
-        vec![("c2c_a".into(), 5), ("c2c_b".into(), 4)],
-        "newer: versions after reopen"
+        vec![("c2c_a".into(), 5)],
+        "newer: versions above the cursor after reopen"
     );
     again.close().await;
 }
@@ -552,14 +568,10 @@ pub async fn reset_prunes_what_only_the_store_knew(opener: &dyn StoreOpener, pre
         vec!["c2c_m".to_owned(), "c2c_n".to_owned()],
         "prune: older ones removed, the newer c2c_m kept"
     );
+    // Loaded: the versions above the cursor (5); c2c_a's and c2c_n's are 5.
     assert_eq!(
         versions_of(&snap),
-        vec![
-            ("c2c_a".into(), 5),
-            ("c2c_m".into(), 9),
-            ("c2c_n".into(), 5),
-            ("c2c_z".into(), 8)
-        ],
+        vec![("c2c_m".into(), 9), ("c2c_z".into(), 8)],
         "prune: removals keep the page's cursor as version"
     );
     for id in ["c2c_a", "c2c_z"] {
@@ -568,5 +580,19 @@ pub async fn reset_prunes_what_only_the_store_knew(opener: &dyn StoreOpener, pre
             "prune: cached messages of {id} forgotten"
         );
     }
+    // The removal's version (the page's cursor) is kept: a write older than it is refused.
+    store
+        .apply(&StoreBatch {
+            put_conversations: vec![conversation("c2c_a", 1, 0, 2)],
+            versions: vec![("c2c_a".into(), 4)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply stale");
+    assert_eq!(
+        ids_of(&store.load().await.expect("load")),
+        vec!["c2c_m".to_owned(), "c2c_n".to_owned()],
+        "prune: a write older than the removal refused"
+    );
     store.close().await;
 }

@@ -11,11 +11,18 @@ use crate::id::{ConversationId, IdStyle};
 use crate::memory_store::MemoryStore;
 use crate::model::{Conversation, ConversationOperationResult, ConversationPage, Message};
 use crate::state::{Effects, LocalState, Origin, ResetPage};
-use crate::store::{Namespace, Store, StoreOpener};
+use crate::store::{Namespace, Snapshot, Store, StoreOpener};
 use crate::transport::Transport;
 use crate::wire::{Change, ChangeEnvelope, ChangesReply, DeleteRequest, LoginRequest, SendRequest};
+use futures_util::future::{select, Either, LocalBoxFuture};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+
+/// A sync request sent before its session existed (see `Engine::open_store`), in flight or
+/// answered.
+type Request<'a> = LocalBoxFuture<'a, Result<ChangesReply>>;
+/// That request, with the state's sync mark as of the request.
+type Prefetched<'a> = Option<(u64, Request<'a>)>;
 
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -116,7 +123,7 @@ impl Engine {
     }
 
     /// Verifies the userSig with the server, opens the user's store (memory if it cannot be
-    /// opened), loads it, and syncs once from the stored cursor.
+    /// opened), loads it, and syncs once from the stored cursor (requested while it loads).
     pub async fn login(&self, user_id: &Arg, user_sig: &Arg) -> Result<()> {
         self.alive()?;
         let user = args::user_id(user_id)?.to_owned();
@@ -137,9 +144,11 @@ impl Engine {
             sdk_app_id: self.sdk_app_id(),
             user_id: user.clone(),
         };
-        let (store, snapshot) = self.open_store(&namespace).await;
+        let (store, snapshot, first) = self.open_store(&namespace).await;
         let mut state = LocalState::from_snapshot(snapshot);
         state.me = user.clone();
+        // Nothing was applied to the state when the first sync request was sent.
+        let first = first.map(|reply| (state.sync_mark(), reply));
         let session = Rc::new(Session {
             user,
             store,
@@ -149,21 +158,37 @@ impl Engine {
             held_pushes: RefCell::new(Vec::new()),
         });
         *self.inner.session.borrow_mut() = Some(session);
-        let _ = self.sync().await;
+        let _ = self.sync_from(first).await;
         Ok(())
     }
 
-    async fn open_store(&self, namespace: &Namespace) -> (Rc<dyn Store>, crate::store::Snapshot) {
-        let opened = match self.inner.opener.open(namespace).await {
-            Ok(store) => store.load().await.map(|snap| (store, snap)),
-            Err(e) => Err(e),
+    /// Opens and loads the store. Loading 10,000 records is most of login's time, so the first
+    /// sync request (from the stored cursor, read first) is sent meanwhile: it is returned in
+    /// flight or answered. The loaded state reflects at least that cursor (it only moves
+    /// forward), so the reply applies to it.
+    async fn open_store(
+        &self,
+        namespace: &Namespace,
+    ) -> (Rc<dyn Store>, Snapshot, Option<Request<'_>>) {
+        let opened = async {
+            let store = self.inner.opener.open(namespace).await?;
+            let since = store.cursor().await?;
+            let mut request = self.inner.transport.changes(since, None);
+            let snapshot = match select(store.load(), &mut request).await {
+                Either::Left((snapshot, _)) => snapshot?,
+                Either::Right((reply, load)) => {
+                    request = Box::pin(std::future::ready(reply));
+                    load.await?
+                }
+            };
+            Ok::<_, ChatError>((store, snapshot, Some(request)))
         };
-        match opened {
-            Ok(pair) => pair,
+        match opened.await {
+            Ok(opened) => opened,
             Err(e) => {
                 let reason = format!("local database unavailable, using memory: {}", e.message);
                 self.inner.hooks.emit(Event::StorageFallback(reason));
-                (Rc::new(MemoryStore::default()), Default::default())
+                (Rc::new(MemoryStore::default()), Snapshot::default(), None)
             }
         }
     }
@@ -231,10 +256,15 @@ impl Engine {
 
     /// Fetches the change feed from the stored cursor and applies it.
     pub async fn sync(&self) -> Result<()> {
+        self.sync_from(None).await
+    }
+
+    /// `sync`, whose first reply may have been requested already (at login).
+    async fn sync_from(&self, first: Prefetched<'_>) -> Result<()> {
         let session = self.session()?;
         self.inner.hooks.emit(Event::SyncServerStart);
         session.syncing.set(session.syncing.get() + 1);
-        let result = self.sync_inner(&session).await;
+        let result = self.sync_inner(&session, first).await;
         session.syncing.set(session.syncing.get() - 1);
         if session.syncing.get() == 0 {
             let held = std::mem::take(&mut *session.held_pushes.borrow_mut());
@@ -251,13 +281,21 @@ impl Engine {
         result
     }
 
-    async fn sync_inner(&self, session: &Rc<Session>) -> Result<()> {
+    async fn sync_inner(&self, session: &Rc<Session>, mut first: Prefetched<'_>) -> Result<()> {
         loop {
-            let (since, mark) = {
-                let state = session.state.borrow();
-                (state.cursor, state.sync_mark())
-            };
-            let reply: ChangesReply = self.inner.transport.changes(since, None).await?;
+            let reply: ChangesReply;
+            let mark;
+            if let Some((sent_at, request)) = first.take() {
+                mark = sent_at;
+                reply = request.await?;
+            } else {
+                let since;
+                (since, mark) = {
+                    let state = session.state.borrow();
+                    (state.cursor, state.sync_mark())
+                };
+                reply = self.inner.transport.changes(since, None).await?;
+            }
             self.check_current(session)?;
             if reply.reset {
                 let again = self.reset(session, reply, mark).await?;

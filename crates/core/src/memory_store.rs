@@ -39,8 +39,15 @@ impl Store for MemoryStore {
             conversations: s.conversations.values().cloned().collect(),
             tombstones: s.tombstones.values().cloned().collect(),
             cursor: s.cursor,
-            versions: listed(&s.versions),
+            versions: (s.versions.iter())
+                .filter(|(_, v)| **v > s.cursor)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
         })
+    }
+
+    async fn cursor(&self) -> Result<u64> {
+        Ok(self.state.borrow().cursor)
     }
 
     async fn apply(&self, batch: &StoreBatch) -> Result<()> {

@@ -93,8 +93,10 @@ pub struct Snapshot {
     pub conversations: Vec<Conversation>,
     pub tombstones: Vec<Tombstone>,
     pub cursor: u64,
-    /// The stored version of each conversation (see `StoreBatch::versions`); conversations
-    /// without one (written before versions were stored) are version 0.
+    /// The stored versions (see `StoreBatch::versions`) newer than `cursor`, and only those: a
+    /// loaded conversation reflects at least the cursor (`LocalState::from_snapshot`), so an
+    /// older version says nothing more, and reading every version made login a third slower.
+    /// Conversations without one (written before versions were stored) are version 0.
     pub versions: Vec<(String, u64)>,
 }
 
@@ -173,6 +175,9 @@ impl<'a> WritePlan<'a> {
 #[async_trait(?Send)]
 pub trait Store {
     async fn load(&self) -> Result<Snapshot>;
+    /// The stored cursor alone (`load`'s), read without the records: login requests the changes
+    /// after it while the records load.
+    async fn cursor(&self) -> Result<u64>;
     /// All of the batch that `WritePlan` admits against what is stored (read in the same
     /// transaction) or, on error, none of it.
     async fn apply(&self, batch: &StoreBatch) -> Result<()>;

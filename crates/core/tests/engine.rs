@@ -515,3 +515,79 @@ fn storage_that_cannot_open_falls_back_to_memory() {
     );
     assert_eq!(engine.login_user().as_deref(), Some("alice"));
 }
+
+/// A store whose load takes a turn of the event loop (as IndexedDB's does), noting how many
+/// server calls had been made when it finished.
+struct SlowLoad {
+    inner: Rc<dyn chat_core::store::Store>,
+    server: Rc<FakeServer>,
+    calls_when_loaded: Rc<std::cell::Cell<usize>>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl chat_core::store::Store for SlowLoad {
+    async fn load(&self) -> chat_core::Result<chat_core::store::Snapshot> {
+        let mut waited = false;
+        std::future::poll_fn(|cx| {
+            if std::mem::replace(&mut waited, true) {
+                return std::task::Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        })
+        .await;
+        self.calls_when_loaded.set(self.server.calls.get());
+        self.inner.load().await
+    }
+    async fn cursor(&self) -> chat_core::Result<u64> {
+        self.inner.cursor().await
+    }
+    async fn apply(&self, batch: &chat_core::store::StoreBatch) -> chat_core::Result<()> {
+        self.inner.apply(batch).await
+    }
+    async fn messages(
+        &self,
+        id: &str,
+        before: Option<u64>,
+        count: usize,
+    ) -> chat_core::Result<Vec<chat_core::Message>> {
+        self.inner.messages(id, before, count).await
+    }
+    async fn close(&self) {
+        self.inner.close().await
+    }
+}
+
+struct SlowLoadOpener(Rc<FakeServer>, Rc<std::cell::Cell<usize>>);
+
+#[async_trait::async_trait(?Send)]
+impl chat_core::store::StoreOpener for SlowLoadOpener {
+    async fn open(
+        &self,
+        namespace: &chat_core::store::Namespace,
+    ) -> chat_core::Result<Rc<dyn chat_core::store::Store>> {
+        Ok(Rc::new(SlowLoad {
+            inner: MemoryOpener::default().open(namespace).await?,
+            server: self.0.clone(),
+            calls_when_loaded: self.1.clone(),
+        }))
+    }
+}
+
+#[test]
+fn login_requests_the_changes_while_the_store_loads() {
+    let server = FakeServer::new();
+    let bob = device(&server, "bob", IdStyle::Native);
+    bob.send("c2c_alice", "hi");
+    let calls_when_loaded = Rc::new(std::cell::Cell::new(0));
+    let opener = SlowLoadOpener(server.clone(), calls_when_loaded.clone());
+    let before = server.calls.get();
+    let alice = device_with_opener(&server, "alice", IdStyle::Native, Rc::new(opener));
+    // Login's calls: POST /v1/login, then GET /v1/changes, sent before the load finished.
+    assert_eq!(
+        calls_when_loaded.get(),
+        before + 2,
+        "the sync request was in flight"
+    );
+    assert_eq!(alice.ids(), vec!["c2c_bob"], "and its reply applied");
+}
