@@ -127,34 +127,39 @@ export function messages(db, id, upper, upperOpen, count) {
 
 /** One readwrite transaction over the STORES whose bits are set in `stores`: reads the stored
  *  versions of `versionIds`, the cursor (`readCursor`) and, for a reset (`prune`), the stored
- *  conversation IDs and every stored version; then, while the transaction is still active,
- *  `decide([versions, cursor, ids, keys, values])` (Rust) returns the writes as a flat array of
- *  [store (index in STORES), op, a, b]: op 0 put(a, b), 1 delete(a), 2 add(a, b), 3 delete
- *  conversation b's messages with seq ≤ a, 4 put each of the array a except the indexes in b. */
-export function apply(db, stores, versionIds, readCursor, prune, decide) {
+ *  conversation IDs and every stored version; issues the `early` writes (which no read decides:
+ *  the backend works on them while the reads come back and Rust decides); then, while the
+ *  transaction is still active, `decide([versions, cursor, ids, keys, values])` (Rust) returns
+ *  the other writes. Writes are a flat array of [store (index in STORES), op, a, b]: op 0
+ *  put(a, b), 1 delete(a), 2 add(a, b), 3 delete conversation b's messages with seq ≤ a, 4 put
+ *  each of the array a except the indexes in b. */
+export function apply(db, stores, versionIds, readCursor, prune, early, decide) {
   return run(db, STORES.filter((_, i) => (stores >> i) & 1), "readwrite", (tx, fail) => {
     const store = (n) => tx.objectStore(n);
+    const issue = (ops) => {
+      for (let i = 0; i < ops.length; i += 4) {
+        const s = store(STORES[ops[i]]), a = ops[i + 2], b = ops[i + 3];
+        switch (ops[i + 1]) {
+          case 0: b === undefined ? s.put(a) : s.put(a, b); break;
+          case 1: s.delete(a); break;
+          case 2: s.add(a, b); break;
+          case 3: s.delete(IDBKeyRange.bound([b, -Infinity], [b, a])); break;
+          case 4: { const skip = new Set(b); a.forEach((v, j) => skip.has(j) || s.put(v)); }
+        }
+      }
+    };
     const reads = versionIds.map((id) => store(VERSIONS).get(id));
     const cursor = readCursor ? store(META).get(CURSOR) : undefined;
     const pruned = prune ? [store(CONVERSATIONS).getAllKeys(), store(VERSIONS).getAllKeys(), store(VERSIONS).getAll()] : [];
+    issue(early);
     const write = () => {
       try {
-        const ops = decide([reads.map((r) => r.result), cursor?.result, ...pruned.map((r) => r.result)]);
-        for (let i = 0; i < ops.length; i += 4) {
-          const s = store(STORES[ops[i]]), a = ops[i + 2], b = ops[i + 3];
-          switch (ops[i + 1]) {
-            case 0: b === undefined ? s.put(a) : s.put(a, b); break;
-            case 1: s.delete(a); break;
-            case 2: s.add(a, b); break;
-            case 3: s.delete(IDBKeyRange.bound([b, -Infinity], [b, a])); break;
-            case 4: { const skip = new Set(b); a.forEach((v, j) => skip.has(j) || s.put(v)); }
-          }
-        }
+        issue(decide([reads.map((r) => r.result), cursor?.result, ...pruned.map((r) => r.result)]));
       } catch (e) {
         fail(e);
       }
     };
-    // Requests of one transaction complete in order: the last one's success means all are read.
+    // Requests of one transaction complete in order: the last read's success means all are read.
     const last = pruned[2] ?? cursor ?? reads[reads.length - 1];
     if (last) last.onsuccess = write;
     else write();

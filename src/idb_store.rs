@@ -55,6 +55,7 @@ extern "C" {
         version_ids: Array,
         read_cursor: bool,
         prune: bool,
+        early: Array,
         decide: &Closure<dyn FnMut(Array) -> Array>,
     ) -> Promise;
 }
@@ -278,17 +279,9 @@ impl Decision {
             _ => Vec::new(),
         };
         let ops = Array::new();
-        let op = |store: u32, op: u32, a: &JsValue, b: &JsValue| {
-            ops.push(&store.into());
-            ops.push(&op.into());
-            ops.push(a);
-            ops.push(b);
-        };
+        let op = |store: u32, op: u32, a: &JsValue, b: &JsValue| push_op(&ops, store, op, a, b);
         let key = |id: &str| JsValue::from_str(id);
         let none = JsValue::UNDEFINED;
-        for (id, upto) in &batch.clear_messages {
-            op(MESSAGES, CLEAR_MESSAGES, &(*upto as f64).into(), &key(id));
-        }
         for (id, _) in &pruned {
             op(MESSAGES, CLEAR_MESSAGES, &f64::INFINITY.into(), &key(id));
         }
@@ -336,6 +329,14 @@ impl Decision {
         }
         ops
     }
+}
+
+/// Appends one write to a js/idb.js list of writes.
+fn push_op(ops: &Array, store: u32, op: u32, a: &JsValue, b: &JsValue) {
+    ops.push(&store.into());
+    ops.push(&op.into());
+    ops.push(a);
+    ops.push(b);
 }
 
 /// The conversation of each value of a list.
@@ -410,9 +411,14 @@ impl Store for IdbStore {
         for (id, _) in &batch.versions {
             version_ids.push(&id.into());
         }
+        // Message clears take effect whatever is stored (`WritePlan`): issued before the decision.
+        let early = Array::new();
+        for (id, upto) in &batch.clear_messages {
+            let (upto, id) = (JsValue::from(*upto as f64), JsValue::from_str(id));
+            push_op(&early, MESSAGES, CLEAR_MESSAGES, &upto, &id);
+        }
         let decision = Decision {
             batch: StoreBatch {
-                clear_messages: batch.clear_messages.clone(),
                 remove_conversations: batch.remove_conversations.clone(),
                 remove_tombstones: batch.remove_tombstones.clone(),
                 cursor: batch.cursor,
@@ -432,6 +438,7 @@ impl Store for IdbStore {
             version_ids,
             batch.cursor.is_some(),
             prune,
+            early,
             &decide,
         );
         settle(done, "apply").await.map(drop)
