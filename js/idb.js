@@ -1,7 +1,7 @@
 // The IndexedDB I/O of src/idb_store.rs, in plain JS: the same requests through web-sys cost the
 // wasm ~24 KB (async state machines, closures and an import shim per call). Decisions stay in
 // Rust: `apply` asks it, in the transaction, what to write. Every failure rejects with a string
-// naming the DOM error ("Name: message").
+// naming the DOM error ("Name: message"). js/memory.js has the same interface over Maps.
 const CONVERSATIONS = "conversations";
 const TOMBSTONES = "tombstones";
 const MESSAGES = "messages";
@@ -32,7 +32,7 @@ const MIGRATIONS = [
 
 const detail = (e) => (e == null ? "transaction aborted" : e.name ? `${e.name}: ${e.message}` : String(e));
 
-/** Opens `name` at `version`, migrating older databases. */
+/** Opens `name` at `version`, migrating older databases; resolves to the store's interface. */
 export function open(name, version) {
   return new Promise((resolve, reject) => {
     if (!globalThis.indexedDB) throw "IndexedDB is not available in this environment";
@@ -52,7 +52,13 @@ export function open(name, version) {
       const db = req.result;
       // Another tab upgrading (or deleting) this database must not be blocked by us.
       db.onversionchange = () => db.close();
-      resolve(db);
+      resolve({
+        close: () => db.close(),
+        load: () => load(db),
+        cursor: () => cursor(db),
+        messages: (...a) => messages(db, ...a),
+        apply: (...a) => apply(db, ...a),
+      });
     };
     req.onerror = () => reject(failure ?? detail(req.error));
     // Another tab keeps an older version open: that can last forever, so fail now. The request
@@ -65,8 +71,6 @@ export function open(name, version) {
     };
   }).catch((e) => { throw typeof e === "string" ? e : detail(e); });
 }
-
-export const close = (db) => db.close();
 
 // One transaction: `issue(tx, fail)` makes its requests and returns what to resolve with on
 // `complete` (a function, called then). Any throw, or `fail(e)`, aborts the whole transaction.
@@ -88,7 +92,7 @@ function run(db, names, mode, issue) {
 
 /** [text, ends, numbers (packed conversations), tombstones, cursor, version keys, version values]:
  *  the versions newer than the cursor only. */
-export function load(db) {
+function load(db) {
   return run(db, [CONVERSATIONS, TOMBSTONES, META, VERSIONS], "readonly", (tx) => {
     const cursor = tx.objectStore(META).get(CURSOR);
     const r = [tx.objectStore(CONVERSATIONS).getAll(), tx.objectStore(TOMBSTONES).getAll(), cursor];
@@ -102,7 +106,7 @@ export function load(db) {
 }
 
 /** The stored cursor (undefined when none). */
-export function cursor(db) {
+function cursor(db) {
   return run(db, [META], "readonly", (tx) => {
     const r = tx.objectStore(META).get(CURSOR);
     return () => r.result;
@@ -110,7 +114,7 @@ export function cursor(db) {
 }
 
 /** Up to `count` messages of a conversation, newest first, below seq `upper` (`upperOpen`) or at it. */
-export function messages(db, id, upper, upperOpen, count) {
+function messages(db, id, upper, upperOpen, count) {
   return run(db, [MESSAGES], "readonly", (tx) => {
     const out = [];
     const range = IDBKeyRange.bound([id, -Infinity], [id, upper], false, upperOpen);
@@ -133,7 +137,7 @@ export function messages(db, id, upper, upperOpen, count) {
  *  the other writes. Writes are a flat array of [store (index in STORES), op, a, b]: op 0
  *  put(a, b), 1 delete(a), 2 add(a, b), 3 delete conversation b's messages with seq ≤ a, 4 put
  *  each of the array a except the indexes in b. */
-export function apply(db, stores, versionIds, readCursor, prune, early, decide) {
+function apply(db, stores, versionIds, readCursor, prune, early, decide) {
   return run(db, STORES.filter((_, i) => (stores >> i) & 1), "readwrite", (tx, fail) => {
     const store = (n) => tx.objectStore(n);
     const issue = (ops) => {
@@ -179,7 +183,7 @@ const isText = (v) => typeof v === "string";
  *  lastMessage.timestamp, lastMessage.seq. Straight-line code and one growing string: this runs
  *  once per page, mostly before the JIT has optimized it (a loop over field-name lists with a
  *  join took 1.6× as long). */
-function packConversations(list) {
+export function packConversations(list) {
   const count = list.length;
   const ends = new Uint32Array(count * 8);
   const numbers = new Float64Array(count * NUMBERS_PER_RECORD);

@@ -38,19 +38,40 @@ pub const DB_VERSION: u32 = 3;
 
 #[wasm_bindgen(module = "/js/idb.js")]
 extern "C" {
+    /// Resolves to a `Handle` over the database.
     #[wasm_bindgen(js_name = open)]
     fn idb_open(name: &str, version: u32) -> Promise;
-    #[wasm_bindgen(js_name = close)]
-    fn idb_close(db: &JsValue);
-    #[wasm_bindgen(js_name = load)]
-    fn idb_load(db: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = cursor)]
-    fn idb_cursor(db: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = messages)]
-    fn idb_messages(db: &JsValue, id: &str, upper: f64, upper_open: bool, count: u32) -> Promise;
-    #[wasm_bindgen(js_name = apply)]
-    fn idb_apply(
-        db: &JsValue,
+}
+
+#[wasm_bindgen(module = "/js/memory.js")]
+extern "C" {
+    /// One SDK instance's memory stores, by name.
+    #[derive(Clone)]
+    type MemoryStores;
+    #[wasm_bindgen(constructor)]
+    fn new() -> MemoryStores;
+    #[wasm_bindgen(method)]
+    fn open(this: &MemoryStores, name: &str) -> Handle;
+    /// A memory store of its own.
+    fn memory() -> Handle;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A store's JS interface: an IndexedDB database (js/idb.js) or a memory store
+    /// (js/memory.js). Every method but `close` returns a promise.
+    type Handle;
+    #[wasm_bindgen(method)]
+    fn close(this: &Handle);
+    #[wasm_bindgen(method)]
+    fn load(this: &Handle) -> Promise;
+    #[wasm_bindgen(method)]
+    fn cursor(this: &Handle) -> Promise;
+    #[wasm_bindgen(method)]
+    fn messages(this: &Handle, id: &str, upper: f64, upper_open: bool, count: u32) -> Promise;
+    #[wasm_bindgen(method)]
+    fn apply(
+        this: &Handle,
         stores: u32,
         version_ids: Array,
         read_cursor: bool,
@@ -179,11 +200,7 @@ impl IdbOpener {
     pub async fn open_idb(&self, namespace: &Namespace) -> Result<IdbStore> {
         let name = namespace.key();
         let db = settle(idb_open(&name, DB_VERSION), &format!("cannot open {name}")).await?;
-        Ok(IdbStore {
-            db,
-            #[cfg(feature = "test-hooks")]
-            fail_next_apply: Cell::new(false),
-        })
+        Ok(IdbStore::new(db.unchecked_into()))
     }
 }
 
@@ -192,16 +209,55 @@ impl StoreOpener for IdbOpener {
     async fn open(&self, namespace: &Namespace) -> Result<Rc<dyn Store>> {
         Ok(Rc::new(self.open_idb(namespace).await?))
     }
+
+    fn fallback(&self) -> Rc<dyn Store> {
+        Rc::new(IdbStore::new(memory()))
+    }
 }
 
-/// One open connection to a namespace's database (an `IDBDatabase`).
+/// `storage: "memory"`: one memory store per namespace for the life of the SDK instance, so a
+/// logout and a login again find the same state, and two users never share one.
+#[derive(Clone)]
+pub struct JsMemoryOpener {
+    stores: MemoryStores,
+}
+
+impl Default for JsMemoryOpener {
+    fn default() -> Self {
+        Self {
+            stores: MemoryStores::new(),
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl StoreOpener for JsMemoryOpener {
+    async fn open(&self, namespace: &Namespace) -> Result<Rc<dyn Store>> {
+        Ok(Rc::new(IdbStore::new(self.stores.open(&namespace.key()))))
+    }
+
+    fn fallback(&self) -> Rc<dyn Store> {
+        Rc::new(IdbStore::new(memory()))
+    }
+}
+
+/// One open store: a connection to a namespace's database (an `IDBDatabase`) or, with the same
+/// interface, a memory store.
 pub struct IdbStore {
-    db: JsValue,
+    db: Handle,
     #[cfg(feature = "test-hooks")]
     fail_next_apply: Cell<bool>,
 }
 
 impl IdbStore {
+    fn new(db: Handle) -> Self {
+        IdbStore {
+            db,
+            #[cfg(feature = "test-hooks")]
+            fail_next_apply: Cell::new(false),
+        }
+    }
+
     /// Test hook (feature `test-hooks`, never in the package): the next `apply` issues all its
     /// requests, then one that fails, so the whole transaction must abort.
     #[cfg(feature = "test-hooks")]
@@ -353,7 +409,7 @@ impl Store for IdbStore {
     async fn load(&self) -> Result<Snapshot> {
         // [packed conversations (3 values), tombstones, cursor, version keys, version values]: the
         // versions newer than the cursor (`Snapshot::versions`).
-        let r: Array = settle(idb_load(&self.db), "load").await?.unchecked_into();
+        let r: Array = settle(self.db.load(), "load").await?.unchecked_into();
         Ok(Snapshot {
             conversations: unpack_conversations(&r)?,
             tombstones: from_js::<Vec<Tombstone>>(r.get(3), "load")?,
@@ -363,7 +419,7 @@ impl Store for IdbStore {
     }
 
     async fn cursor(&self) -> Result<u64> {
-        Ok(number(settle(idb_cursor(&self.db), "cursor").await?).unwrap_or(0))
+        Ok(number(settle(self.db.cursor(), "cursor").await?).unwrap_or(0))
     }
 
     async fn apply(&self, batch: &StoreBatch) -> Result<()> {
@@ -432,8 +488,7 @@ impl Store for IdbStore {
         // Called (once) by JS in the last read's success event, while the transaction is active.
         let decide: Closure<dyn FnMut(Array) -> Array> =
             Closure::once(move |reads: Array| decision.writes(reads));
-        let done = idb_apply(
-            &self.db,
+        let done = self.db.apply(
             stores,
             version_ids,
             batch.cursor.is_some(),
@@ -455,17 +510,13 @@ impl Store for IdbStore {
         }
         let upper = before_seq.map_or(f64::INFINITY, |s| s as f64);
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        let found = idb_messages(
-            &self.db,
-            conversation_id,
-            upper,
-            before_seq.is_some(),
-            count,
-        );
+        let found = self
+            .db
+            .messages(conversation_id, upper, before_seq.is_some(), count);
         from_js(settle(found, "messages").await?, "messages")
     }
 
     async fn close(&self) {
-        idb_close(&self.db);
+        self.db.close();
     }
 }

@@ -5,12 +5,11 @@
 use crate::convert::{arg, field};
 use crate::hooks::BrowserHooks;
 use crate::http::HttpTransport;
-use crate::idb_store::IdbOpener;
+use crate::idb_store::{IdbOpener, JsMemoryOpener};
 use crate::inner::SdkInner;
 use crate::managers::{ConversationManager, MessageManager};
 use crate::promise::promise;
 use chat_core::args::{self, StorageKind};
-use chat_core::memory_store::MemoryOpener;
 use chat_core::store::StoreOpener;
 use chat_core::{Engine, EngineOptions};
 use std::cell::RefCell;
@@ -41,7 +40,7 @@ impl ChatSDK {
             let hooks = Rc::new(BrowserHooks::new());
             let http = Rc::new(HttpTransport::new(&options.server_url));
             let opener: Rc<dyn StoreOpener> = match options.storage {
-                StorageKind::Memory => Rc::new(MemoryOpener::default()),
+                StorageKind::Memory => Rc::new(JsMemoryOpener::default()),
                 StorageKind::IndexedDb => Rc::new(IdbOpener::default()),
             };
             let engine = Engine::new(

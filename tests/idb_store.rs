@@ -1,4 +1,5 @@
-//! The IndexedDB store in headless Chromium:
+//! The IndexedDB store (and the browser's memory store, through the same adapter) in headless
+//! Chromium:
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test idb_store --features test-hooks`
 //! (without the feature, the test that needs the fault hook is left out).
 #![cfg(target_arch = "wasm32")]
@@ -32,6 +33,18 @@ chat_core::store_conformance_tests!(
     opener = IdbOpener::default(),
     prefix = prefix("conf")
 );
+
+/// The same cases for the browser's memory store (js/memory.js, through the same adapter).
+mod memory {
+    use super::*;
+    use chat_sdk::idb_store::JsMemoryOpener;
+
+    chat_core::store_conformance_tests!(
+        #[wasm_bindgen_test] async,
+        opener = JsMemoryOpener::default(),
+        prefix = prefix("mem")
+    );
+}
 
 #[wasm_bindgen_test]
 async fn two_opens_share_data() {

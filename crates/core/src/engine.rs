@@ -8,7 +8,6 @@ use crate::args::{self, Arg};
 use crate::error::{ChatError, ErrorCode, Result};
 use crate::event::{Event, Hooks};
 use crate::id::{ConversationId, IdStyle};
-use crate::memory_store::MemoryStore;
 use crate::model::{Conversation, ConversationOperationResult, ConversationPage, Message};
 use crate::state::{Effects, LocalState, Origin, ResetPage};
 use crate::store::{Namespace, Snapshot, Store, StoreOpener};
@@ -188,7 +187,7 @@ impl Engine {
             Err(e) => {
                 let reason = format!("local database unavailable, using memory: {}", e.message);
                 self.inner.hooks.emit(Event::StorageFallback(reason));
-                (Rc::new(MemoryStore::default()), Snapshot::default(), None)
+                (self.inner.opener.fallback(), Snapshot::default(), None)
             }
         }
     }

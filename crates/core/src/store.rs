@@ -196,4 +196,9 @@ pub trait Store {
 #[async_trait(?Send)]
 pub trait StoreOpener {
     async fn open(&self, namespace: &Namespace) -> Result<Rc<dyn Store>>;
+    /// An empty store in memory, where state lives when `open` fails. The browser overrides it
+    /// with its JS memory store, so the wasm carries one store implementation, not two.
+    fn fallback(&self) -> Rc<dyn Store> {
+        Rc::new(crate::memory_store::MemoryStore::default())
+    }
 }
