@@ -8,6 +8,7 @@ const MESSAGES = "messages";
 const META = "meta";
 const VERSIONS = "versions"; // conversationID → the feed version of what is stored of it
 const BY_VERSION = "byVersion"; // VERSIONS' index on the version (the value itself)
+const NEWER_LIMIT = 64; // stored versions above a batch's read in one request, at most
 const CURSOR = "cursor";
 const STORES = [CONVERSATIONS, TOMBSTONES, MESSAGES, META, VERSIONS]; // as numbered by src/idb_store.rs
 
@@ -130,14 +131,15 @@ function messages(db, id, upper, upperOpen, count) {
 }
 
 /** One readwrite transaction over the STORES whose bits are set in `stores`: reads the stored
- *  versions of `versionIds`, the cursor (`readCursor`) and, for a reset (`prune`), the stored
- *  conversation IDs and every stored version; issues the `early` writes (which no read decides:
- *  the backend works on them while the reads come back and Rust decides); then, while the
- *  transaction is still active, `decide([versions, cursor, ids, keys, values])` (Rust) returns
- *  the other writes. Writes are a flat array of [store (index in STORES), op, a, b]: op 0
- *  put(a, b), 1 delete(a), 2 add(a, b), 3 delete conversation b's messages with seq ≤ a, 4 put
- *  each of the array a except the indexes in b. */
-function apply(db, stores, versionIds, readCursor, prune, early, decide) {
+ *  versions of `versionIds` that are above `floor` (`WritePlan::floor`: the others cannot refuse a
+ *  write, and are reported as undefined), the cursor (`readCursor`) and, for a reset (`prune`),
+ *  the stored conversation IDs and every stored version; issues the `early` writes (which no read
+ *  decides: the backend works on them while the reads come back and Rust decides); then, while
+ *  the transaction is still active, `decide([versions, cursor, ids, keys, values])` (Rust)
+ *  returns the other writes. Writes are a flat array of [store (index in STORES), op, a, b]:
+ *  op 0 put(a, b), 1 delete(a), 2 add(a, b), 3 delete conversation b's messages with seq ≤ a,
+ *  4 put each of the array a except the indexes in b. */
+function apply(db, stores, versionIds, floor, readCursor, prune, early, decide) {
   return run(db, STORES.filter((_, i) => (stores >> i) & 1), "readwrite", (tx, fail) => {
     const store = (n) => tx.objectStore(n);
     const issue = (ops) => {
@@ -152,21 +154,37 @@ function apply(db, stores, versionIds, readCursor, prune, early, decide) {
         }
       }
     };
-    const reads = versionIds.map((id) => store(VERSIONS).get(id));
+    // Usually none is newer than the batch (its versions are the newest changes): two requests
+    // instead of one per conversation.
+    const versions = versionIds.length ? store(VERSIONS) : undefined;
+    const above = IDBKeyRange.lowerBound(floor, true);
+    const newer = versions && [versions.index(BY_VERSION).getAllKeys(above, NEWER_LIMIT),
+      versions.index(BY_VERSION).getAll(above, NEWER_LIMIT)];
     const cursor = readCursor ? store(META).get(CURSOR) : undefined;
     const pruned = prune ? [store(CONVERSATIONS).getAllKeys(), store(VERSIONS).getAllKeys(), store(VERSIONS).getAll()] : [];
     issue(early);
-    const write = () => {
+    const write = (stored) => {
       try {
-        issue(decide([reads.map((r) => r.result), cursor?.result, ...pruned.map((r) => r.result)]));
+        issue(decide([stored, cursor?.result, ...pruned.map((r) => r.result)]));
       } catch (e) {
         fail(e);
       }
     };
+    const read = () => {
+      if (!newer) return write([]);
+      const [keys, values] = newer.map((r) => r.result);
+      if (keys.length < NEWER_LIMIT) {
+        const found = new Map(keys.map((k, i) => [k, values[i]]));
+        return write(versionIds.map((id) => found.get(id)));
+      }
+      // Many are newer (a batch of old versions, such as a reset's): read the batch's own.
+      const gets = versionIds.map((id) => versions.get(id));
+      gets[gets.length - 1].onsuccess = () => write(gets.map((r) => r.result));
+    };
     // Requests of one transaction complete in order: the last read's success means all are read.
-    const last = pruned[2] ?? cursor ?? reads[reads.length - 1];
-    if (last) last.onsuccess = write;
-    else write();
+    const last = pruned[2] ?? cursor ?? newer?.[1];
+    if (last) last.onsuccess = read;
+    else read();
   });
 }
 

@@ -33,7 +33,7 @@ class Memory {
 
   /** js/idb.js `apply`, all or nothing: the one write that can fail, an add of a present key,
    *  is checked before any is made. */
-  async apply(_stores, versionIds, readCursor, prune, early, decide) {
+  async apply(_stores, versionIds, _floor, readCursor, prune, early, decide) {
     const [conversations, , messages, meta, versions] = this.s;
     const reads = [versionIds.map((id) => versions.get(id)), readCursor ? meta.get("cursor") : undefined];
     if (prune) reads.push([...conversations.keys()], [...versions.keys()], [...versions.values()]);

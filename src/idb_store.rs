@@ -74,6 +74,7 @@ extern "C" {
         this: &Handle,
         stores: u32,
         version_ids: Array,
+        floor: f64,
         read_cursor: bool,
         prune: bool,
         early: Array,
@@ -491,6 +492,7 @@ impl Store for IdbStore {
         let done = self.db.apply(
             stores,
             version_ids,
+            WritePlan::floor(batch) as f64,
             batch.cursor.is_some(),
             prune,
             early,

@@ -397,3 +397,40 @@ async fn second_schema_upgrades_with_its_versions() {
     }
     store.close().await;
 }
+
+/// Writes are decided per conversation also when more stored versions are newer than the batch
+/// than one read of them returns (js/idb.js then reads the batch's own).
+#[wasm_bindgen_test]
+async fn writes_are_decided_when_many_stored_versions_are_newer() {
+    use chat_core::store::Store;
+    let store = IdbOpener::new()
+        .open_idb(&ns(prefix("many")))
+        .await
+        .expect("open");
+    let ids: Vec<String> = (0..100).map(|i| format!("c2c_m{i}")).collect();
+    store
+        .apply(&StoreBatch {
+            put_conversations: (ids.iter().enumerate())
+                .map(|(i, id)| conversation(id, i as u64 + 1, 0, 1))
+                .collect(),
+            versions: ids.iter().map(|id| (id.clone(), 10)).collect(),
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    // c2c_m0's removal is older than what is stored (refused), c2c_m1's newer (applied).
+    store
+        .apply(&StoreBatch {
+            remove_conversations: vec!["c2c_m0".into(), "c2c_m1".into()],
+            versions: vec![("c2c_m0".into(), 5), ("c2c_m1".into(), 20)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply");
+    let snap = store.load().await.expect("load");
+    let has = |id: &str| snap.conversations.iter().any(|c| c.conversation_id == id);
+    assert_eq!(snap.conversations.len(), 99, "one removed");
+    assert!(has("c2c_m0"), "the older removal refused");
+    assert!(!has("c2c_m1"), "the newer removal applied");
+    store.close().await;
+}

@@ -121,7 +121,8 @@ pub struct WritePlan<'a> {
 
 impl<'a> WritePlan<'a> {
     /// `stored`: the stored version of each of `batch.versions`' conversations, in that order
-    /// (`None` when none is stored); `stored_cursor`: the stored cursor (`None` when none).
+    /// (`None` when none is stored, or when it is at most `floor(batch)`); `stored_cursor`: the
+    /// stored cursor (`None` when none).
     pub fn new(batch: &'a StoreBatch, stored: &[Option<u64>], stored_cursor: Option<u64>) -> Self {
         let mut refused = HashMap::default();
         for ((id, version), stored) in batch.versions.iter().zip(stored) {
@@ -136,6 +137,13 @@ impl<'a> WritePlan<'a> {
                 .filter(|c| stored_cursor.is_none_or(|s| *c > s)),
             batch,
         }
+    }
+
+    /// Only stored versions newer than a batch's own refuse its writes, so none at or below the
+    /// batch's oldest version does: a store may read just the versions above this (one index
+    /// range instead of a read per conversation) and report the others as `None`.
+    pub fn floor(batch: &StoreBatch) -> u64 {
+        batch.versions.iter().map(|(_, v)| *v).min().unwrap_or(0)
     }
 
     /// Whether the batch's writes for this conversation take effect.
