@@ -63,7 +63,8 @@ pub fn field(object: &JsValue, name: &str) -> Arg {
 
 /// A result handed to the application. Encoding fails only for a number JavaScript cannot hold
 /// exactly (above 2^53), which only a corrupt local record can carry: 6019, not a server error.
-pub fn to_js_value<T: ToJs + ?Sized>(value: &T) -> Result<JsValue, ChatError> {
+/// Takes `dyn`: one copy of this in the wasm, not one per result type.
+pub fn to_js_value(value: &dyn ToJs) -> Result<JsValue, ChatError> {
     encode(value).map_err(|e| {
         let mut message = String::from("cannot hand the result to JavaScript: ");
         message.push_str(e);

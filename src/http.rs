@@ -9,6 +9,10 @@ use chat_core::model::Conversation;
 use chat_core::transport::Transport;
 use chat_core::wire::*;
 use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -70,12 +74,17 @@ impl HttpTransport {
         Ok(url)
     }
 
-    /// One request; not generic, so the fetch state machine exists once in the wasm.
-    async fn call(&self, method: Method, path: &str, sig: Option<&str>) -> Result<JsValue> {
-        let url = format!("{}{path}", self.base);
-        let sig = sig
-            .map(str::to_owned)
-            .or_else(|| self.user_sig.borrow().clone());
+    /// One request; not generic, so the fetch state machine exists once in the wasm. Owns its
+    /// path and hands it back with the reply, for the decoder's error messages.
+    async fn call(
+        &self,
+        method: Method,
+        path: String,
+        sig: Option<String>,
+    ) -> Result<(String, JsValue)> {
+        let mut url = self.base.clone();
+        url.push_str(&path);
+        let sig = sig.or_else(|| self.user_sig.borrow().clone());
         let (verb, body) = match method {
             Method::Get => ("GET", None),
             Method::Post(body) => ("POST", Some(body)),
@@ -110,7 +119,10 @@ impl HttpTransport {
         let text = reply.get(1).as_string().unwrap_or_default();
         let json = js_sys::JSON::parse(&text);
         if (200..300).contains(&status) {
-            return json.map_err(|_| unreadable(path, "not JSON"));
+            return match json {
+                Ok(value) => Ok((path, value)),
+                Err(_) => Err(unreadable(&path, "not JSON")),
+            };
         }
         match json.ok().and_then(|v| decode::<ErrorBody>(&v).ok()) {
             Some(body) if status < 500 && body.code != 0 => Err(ChatError {
@@ -119,20 +131,55 @@ impl HttpTransport {
             }),
             _ => Err(ChatError::new(
                 ErrorCode::ServerError,
-                format!("the chat server answered HTTP {status} to {}", quote(path)),
+                format!("the chat server answered HTTP {status} to {}", quote(&path)),
             )),
         }
     }
 
-    async fn get<T: FromJs>(&self, path: &str) -> Result<T> {
-        parse(path, self.call(Method::Get, path, None).await?)
+    /// A request whose reply decodes as `T`: the one `call` future, boxed, under a plain poll
+    /// (an async fn per reply type would put a state machine per transport method in the wasm).
+    fn fetch<T: FromJs + 'static>(&self, method: Method, path: String) -> Reply<'_, T> {
+        Box::pin(Decoded {
+            call: self.boxed_call(method, path),
+            reply: PhantomData,
+        })
     }
 
-    async fn post<B: ToJs, T: FromJs>(&self, path: &str, body: &B) -> Result<T> {
-        parse(
-            path,
-            self.call(Method::Post(json(body)?), path, None).await?,
-        )
+    /// Not inlined: the large `call` future is moved into its box here only, not once per `T`.
+    #[inline(never)]
+    fn boxed_call(&self, method: Method, path: String) -> Call<'_> {
+        Box::pin(self.call(method, path, None))
+    }
+
+    fn get<T: FromJs + 'static>(&self, path: String) -> Reply<'_, T> {
+        self.fetch(Method::Get, path)
+    }
+
+    fn post<B: ToJs, T: FromJs + 'static>(&self, path: &str, body: &B) -> Reply<'_, T> {
+        match json(body) {
+            Ok(body) => self.fetch(Method::Post(body), path.to_owned()),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+}
+
+type Call<'a> = Pin<Box<dyn Future<Output = Result<(String, JsValue)>> + 'a>>;
+type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + 'a>>;
+
+/// `call`'s reply decoded as `T`.
+struct Decoded<'a, T> {
+    call: Call<'a>,
+    reply: PhantomData<fn() -> T>,
+}
+
+impl<T: FromJs> Future for Decoded<'_, T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        self.call
+            .as_mut()
+            .poll(cx)
+            .map(|reply| reply.and_then(|(path, value)| parse(&path, value)))
     }
 }
 
@@ -166,12 +213,15 @@ fn parse<T: FromJs>(path: &str, value: JsValue) -> Result<T> {
     decode(&value).map_err(|e| unreadable(path, &e))
 }
 
+// Only `login` is an async fn (it keeps the userSig once the server accepted it); the others
+// build their request at once and return `fetch`'s future, with async_trait's signatures.
 #[async_trait::async_trait(?Send)]
 impl Transport for HttpTransport {
     async fn login(&self, request: &LoginRequest, user_sig: &str) -> Result<LoginReply> {
-        let path = "/v1/login";
+        let path = String::from("/v1/login");
         let method = Method::Post(json(request)?);
-        let reply = parse(path, self.call(method, path, Some(user_sig)).await?)?;
+        let (path, value) = self.call(method, path, Some(user_sig.to_owned())).await?;
+        let reply = parse(&path, value)?;
         *self.user_sig.borrow_mut() = Some(user_sig.to_owned());
         Ok(reply)
     }
@@ -180,25 +230,49 @@ impl Transport for HttpTransport {
         *self.user_sig.borrow_mut() = None;
     }
 
-    async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation> {
-        self.get(&format!("/v1/conversations/{}", encode(conversation_id)))
-            .await
+    fn get_conversation<'s, 'a, 'f>(&'s self, conversation_id: &'a str) -> Reply<'f, Conversation>
+    where
+        's: 'f,
+        'a: 'f,
+        Self: 'f,
+    {
+        let mut path = String::from("/v1/conversations/");
+        path.push_str(&encode(conversation_id));
+        self.get(path)
     }
 
-    async fn delete_conversations(&self, request: &DeleteRequest) -> Result<DeleteReply> {
-        self.post("/v1/conversations/delete", request).await
+    fn delete_conversations<'s, 'a, 'f>(
+        &'s self,
+        request: &'a DeleteRequest,
+    ) -> Reply<'f, DeleteReply>
+    where
+        's: 'f,
+        'a: 'f,
+        Self: 'f,
+    {
+        self.post("/v1/conversations/delete", request)
     }
 
-    async fn send_text(&self, request: &SendRequest) -> Result<SendReply> {
-        self.post("/v1/messages", request).await
+    fn send_text<'s, 'a, 'f>(&'s self, request: &'a SendRequest) -> Reply<'f, SendReply>
+    where
+        's: 'f,
+        'a: 'f,
+        Self: 'f,
+    {
+        self.post("/v1/messages", request)
     }
 
-    async fn history(
-        &self,
-        conversation_id: &str,
+    fn history<'s, 'a, 'f>(
+        &'s self,
+        conversation_id: &'a str,
         count: usize,
         before_seq: Option<u64>,
-    ) -> Result<HistoryReply> {
+    ) -> Reply<'f, HistoryReply>
+    where
+        's: 'f,
+        'a: 'f,
+        Self: 'f,
+    {
         let mut path = format!(
             "/v1/messages?conversationID={}&count={count}",
             encode(conversation_id)
@@ -206,18 +280,28 @@ impl Transport for HttpTransport {
         if let Some(seq) = before_seq {
             path.push_str(&format!("&beforeSeq={seq}"));
         }
-        self.get(&path).await
+        self.get(path)
     }
 
-    async fn mark_read(&self, conversation_id: &str) -> Result<ReadReply> {
+    fn mark_read<'s, 'a, 'f>(&'s self, conversation_id: &'a str) -> Reply<'f, ReadReply>
+    where
+        's: 'f,
+        'a: 'f,
+        Self: 'f,
+    {
         let body = MarkReadRequest {
             conversation_id: conversation_id.to_owned(),
         };
-        self.post("/v1/conversations/read", &body).await
+        self.post("/v1/conversations/read", &body)
     }
 
-    async fn changes(&self, since: u64, after: Option<&str>) -> Result<ChangesReply> {
+    fn changes<'s, 'a, 'f>(&'s self, since: u64, after: Option<&'a str>) -> Reply<'f, ChangesReply>
+    where
+        's: 'f,
+        'a: 'f,
+        Self: 'f,
+    {
         let after = after.map_or(String::new(), |a| format!("&after={}", encode(a)));
-        self.get(&format!("/v1/changes?since={since}{after}")).await
+        self.get(format!("/v1/changes?since={since}{after}"))
     }
 }

@@ -15,29 +15,33 @@ impl Listener for JsListener {
         let Some(method) = method.dyn_ref::<js_sys::Function>() else {
             return Ok(()); // the listener does not want this event
         };
-        let encoded = match event {
-            Event::ConversationDeleted(ids) => to_js_value(ids).map(|a| vec![a]),
+        // Built in place (no Vec per call): at most two arguments, the last one encoded.
+        let args = js_sys::Array::new();
+        let last = match event {
+            Event::ConversationDeleted(ids) => Some(to_js_value(ids)),
             Event::NewConversation(list) | Event::ConversationChanged(list) => {
-                to_js_value(list).map(|a| vec![a])
+                Some(to_js_value(list))
             }
-            Event::TotalUnreadChanged(n) => Ok(vec![JsValue::from_f64(*n as f64)]),
-            Event::RecvNewMessage(m) => to_js_value(m).map(|a| vec![a]),
+            Event::TotalUnreadChanged(n) => Some(Ok(JsValue::from_f64(*n as f64))),
+            Event::RecvNewMessage(m) => Some(to_js_value(m)),
             Event::ConnectFailed { code, message } => {
-                Ok(vec![JsValue::from(*code), JsValue::from_str(message)])
+                args.push(&JsValue::from(*code));
+                Some(Ok(JsValue::from_str(message)))
             }
-            Event::StorageFallback(reason) => Ok(vec![JsValue::from_str(reason)]),
+            Event::StorageFallback(reason) => Some(Ok(JsValue::from_str(reason))),
             // Listed one by one: a new event with arguments must not compile into a silent drop.
             Event::SyncServerStart
             | Event::SyncServerFinish
             | Event::SyncServerFailed
             | Event::Connecting
             | Event::ConnectSuccess
-            | Event::UserSigExpired => Ok(vec![]),
+            | Event::UserSigExpired => None,
         };
-        let call_args = encoded.map_err(|e| e.message)?;
-        let array: js_sys::Array = call_args.into_iter().collect();
+        if let Some(last) = last {
+            args.push(&last.map_err(|e| e.message)?);
+        }
         method
-            .apply(&self.0, &array)
+            .apply(&self.0, &args)
             .map(|_| ())
             .map_err(|thrown| describe(&thrown))
     }

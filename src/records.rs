@@ -229,78 +229,134 @@ impl ToJs for MarkReadRequest {
     }
 }
 
-/// The fields of an object being read. Missing means `undefined` or `null`.
-struct In<'a>(&'a JsValue);
+/// The fields of an object being read. Missing means `undefined` or `null`. A bad field does not
+/// return at once: it is noted (the first one wins) and read as a default, and `done` answers with
+/// the note. Decoders then drop a half-built record in one place, not once per field and `?`.
+struct In<'a> {
+    value: &'a JsValue,
+    error: Cell<Option<String>>,
+}
 
 impl In<'_> {
     fn of(value: &JsValue) -> Result<In<'_>, String> {
         if value.is_object() {
-            Ok(In(value))
+            Ok(In {
+                value,
+                error: Cell::new(None),
+            })
         } else {
             Err(String::from("not an object"))
         }
     }
 
+    /// The record read, or the first bad field's error.
+    fn done<T>(self, value: T) -> Result<T, String> {
+        match self.error.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(value),
+        }
+    }
+
+    /// The first bad field so far, if any.
+    fn check(&self) -> Result<(), String> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    #[inline(never)]
+    fn fail(&self, error: String) {
+        let first = self.error.take().unwrap_or(error);
+        self.error.set(Some(first));
+    }
+
     fn get(&self, key: &str) -> Option<JsValue> {
-        Reflect::get(self.0, &JsValue::from_str(key))
+        Reflect::get(self.value, &JsValue::from_str(key))
             .ok()
             .filter(|v| !v.is_undefined() && !v.is_null())
     }
 
-    fn string(&self, key: &str) -> Result<String, String> {
-        self.opt_string(key)?.ok_or_else(|| missing(key))
+    fn string(&self, key: &str) -> String {
+        self.opt_string(key).unwrap_or_else(|| {
+            self.fail(missing(key));
+            String::new()
+        })
     }
 
-    fn opt_string(&self, key: &str) -> Result<Option<String>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_string()
-                .map(Some)
-                .ok_or_else(|| wrong(key, "a string")),
+    fn opt_string(&self, key: &str) -> Option<String> {
+        let text = self.get(key)?.as_string();
+        if text.is_none() {
+            self.fail(wrong(key, "a string"));
         }
+        text
     }
 
     /// A whole number from 0 to `max` (at most 2^53 − 1).
-    fn int(&self, key: &str, max: u64) -> Result<u64, String> {
-        self.opt_int(key, max)?.ok_or_else(|| missing(key))
+    fn int(&self, key: &str, max: u64) -> u64 {
+        self.opt_int(key, max).unwrap_or_else(|| {
+            self.fail(missing(key));
+            0
+        })
     }
 
-    fn opt_int(&self, key: &str, max: u64) -> Result<Option<u64>, String> {
-        let Some(v) = self.get(key) else {
-            return Ok(None);
-        };
-        match v.as_f64() {
+    fn opt_int(&self, key: &str, max: u64) -> Option<u64> {
+        match self.get(key)?.as_f64() {
             Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= max.min(MAX_SAFE) as f64 => {
-                Ok(Some(n as u64))
+                Some(n as u64)
             }
-            _ => Err(wrong(key, "a whole number in range")),
+            _ => {
+                self.fail(wrong(key, "a whole number in range"));
+                None
+            }
         }
     }
 
-    fn bool(&self, key: &str) -> Result<Option<bool>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v.as_bool().map(Some).ok_or_else(|| wrong(key, "a boolean")),
+    fn bool(&self, key: &str) -> Option<bool> {
+        let flag = self.get(key)?.as_bool();
+        if flag.is_none() {
+            self.fail(wrong(key, "a boolean"));
         }
+        flag
     }
 
-    fn record<T: FromJs>(&self, key: &str) -> Result<T, String> {
-        self.opt_record(key)?.ok_or_else(|| missing(key))
+    fn required_bool(&self, key: &str) -> bool {
+        self.bool(key).unwrap_or_else(|| {
+            self.fail(missing(key));
+            false
+        })
     }
 
-    fn opt_record<T: FromJs>(&self, key: &str) -> Result<Option<T>, String> {
-        self.get(key)
-            .map(|v| within(key, T::from_js(&v)))
-            .transpose()
+    fn record<T: FromJs + Default>(&self, key: &str) -> T {
+        self.opt_record(key).unwrap_or_else(|| {
+            self.fail(missing(key));
+            T::default()
+        })
+    }
+
+    fn opt_record<T: FromJs>(&self, key: &str) -> Option<T> {
+        self.nested(key, T::from_js(&self.get(key)?))
     }
 
     /// A list field; missing reads as empty.
-    fn list<T: FromJs>(&self, key: &str) -> Result<Vec<T>, String> {
+    fn list<T: FromJs>(&self, key: &str) -> Vec<T> {
         match self.get(key) {
-            None => Ok(Vec::new()),
-            Some(v) => within(key, Vec::from_js(&v)),
+            None => Vec::new(),
+            Some(v) => self.nested(key, Vec::from_js(&v)).unwrap_or_default(),
         }
+    }
+
+    /// A nested record or list; its error is prefixed with the field that holds it
+    /// (`lastMessage.seq`).
+    fn nested<T>(&self, key: &str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|e| {
+                let mut text = String::from(key);
+                text.push_str(": ");
+                text.push_str(&e);
+                self.fail(text);
+            })
+            .ok()
     }
 }
 
@@ -316,16 +372,6 @@ fn wrong(key: &str, expected: &str) -> String {
     text.push_str(" is not ");
     text.push_str(expected);
     text
-}
-
-/// Prefixes a nested error with the field that holds it (`lastMessage.seq`).
-fn within<T>(key: &str, result: Result<T, String>) -> Result<T, String> {
-    result.map_err(|e| {
-        let mut text = String::from(key);
-        text.push_str(": ");
-        text.push_str(&e);
-        text
-    })
 }
 
 impl<T: FromJs> FromJs for Vec<T> {
@@ -353,57 +399,61 @@ impl FromJs for String {
 impl FromJs for Message {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(Message {
-            msg_id: o.string("msgID")?,
-            conversation_id: o.string("conversationID")?,
-            sender: o.string("sender")?,
-            text: o.string("text")?,
-            timestamp: o.int("timestamp", MAX_SAFE)?,
-            seq: o.int("seq", MAX_SAFE)?,
-        })
+        let message = Message {
+            msg_id: o.string("msgID"),
+            conversation_id: o.string("conversationID"),
+            sender: o.string("sender"),
+            text: o.string("text"),
+            timestamp: o.int("timestamp", MAX_SAFE),
+            seq: o.int("seq", MAX_SAFE),
+        };
+        o.done(message)
     }
 }
 
 impl FromJs for Conversation {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(Conversation {
-            conversation_id: o.string("conversationID")?,
-            kind: o.int("type", u8::MAX.into())? as u8,
-            user_id: o.opt_string("userID")?,
-            group_id: o.opt_string("groupID")?,
-            show_name: o.string("showName")?,
-            unread_count: o.int("unreadCount", u32::MAX.into())? as u32,
-            last_message: o.opt_record("lastMessage")?,
-            order_key: o.int("orderKey", MAX_SAFE)?,
-        })
+        let conversation = Conversation {
+            conversation_id: o.string("conversationID"),
+            kind: o.int("type", u8::MAX.into()) as u8,
+            user_id: o.opt_string("userID"),
+            group_id: o.opt_string("groupID"),
+            show_name: o.string("showName"),
+            unread_count: o.int("unreadCount", u32::MAX.into()) as u32,
+            last_message: o.opt_record("lastMessage"),
+            order_key: o.int("orderKey", MAX_SAFE),
+        };
+        o.done(conversation)
     }
 }
 
 impl FromJs for Tombstone {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(Tombstone {
-            conversation_id: o.string("conversationID")?,
-            upto_seq: o.int("uptoSeq", MAX_SAFE)?,
-            cleared: o.bool("cleared")?.ok_or_else(|| missing("cleared"))?,
-        })
+        let tombstone = Tombstone {
+            conversation_id: o.string("conversationID"),
+            upto_seq: o.int("uptoSeq", MAX_SAFE),
+            cleared: o.required_bool("cleared"),
+        };
+        o.done(tombstone)
     }
 }
 
 impl FromJs for ChangeEnvelope {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        let kind = o.string("kind")?;
+        let kind = o.string("kind");
+        o.check()?; // a missing or non-string kind
         let change = match kind.as_str() {
             UPDATED => Change::ConversationUpdated {
-                conversation: o.record("conversation")?,
-                message: o.opt_record("message")?,
+                conversation: o.record("conversation"),
+                message: o.opt_record("message"),
             },
             DELETED => Change::ConversationDeleted {
-                conversation_id: o.string("conversationID")?,
-                clear_message: o.bool("clearMessage")?.unwrap_or(false),
-                upto_seq: o.opt_int("uptoSeq", MAX_SAFE)?.unwrap_or(0),
+                conversation_id: o.string("conversationID"),
+                clear_message: o.bool("clearMessage").unwrap_or(false),
+                upto_seq: o.opt_int("uptoSeq", MAX_SAFE).unwrap_or(0),
             },
             _ => {
                 let mut text = String::from("unknown change kind ");
@@ -411,10 +461,11 @@ impl FromJs for ChangeEnvelope {
                 return Err(text);
             }
         };
-        Ok(ChangeEnvelope {
-            seq: o.opt_int("seq", MAX_SAFE)?.unwrap_or(0),
+        let envelope = ChangeEnvelope {
+            seq: o.opt_int("seq", MAX_SAFE).unwrap_or(0),
             change,
-        })
+        };
+        o.done(envelope)
     }
 }
 
@@ -423,104 +474,112 @@ pub struct Ticket(pub String);
 
 impl FromJs for Ticket {
     fn from_js(value: &JsValue) -> Result<Self, String> {
-        Ok(Ticket(In::of(value)?.string("ticket")?))
+        let o = In::of(value)?;
+        let ticket = Ticket(o.string("ticket"));
+        o.done(ticket)
     }
 }
 
 impl FromJs for ErrorBody {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(ErrorBody {
-            code: o.int("code", u32::MAX.into())? as u32,
-            message: o.string("message")?,
-        })
+        let body = ErrorBody {
+            code: o.int("code", u32::MAX.into()) as u32,
+            message: o.string("message"),
+        };
+        o.done(body)
     }
 }
 
 impl FromJs for LoginReply {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(LoginReply {
-            user_id: o.string("userID")?,
-            server_time: o.int("serverTime", MAX_SAFE)?,
-            sync_conversation_deletion: o
-                .bool("syncConversationDeletion")?
-                .ok_or_else(|| missing("syncConversationDeletion"))?,
-        })
+        let reply = LoginReply {
+            user_id: o.string("userID"),
+            server_time: o.int("serverTime", MAX_SAFE),
+            sync_conversation_deletion: o.required_bool("syncConversationDeletion"),
+        };
+        o.done(reply)
     }
 }
 
 impl FromJs for DeleteResultItem {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(DeleteResultItem {
+        let item = DeleteResultItem {
             result: ConversationOperationResult {
-                conversation_id: o.string("conversationID")?,
-                result_code: o.int("resultCode", u32::MAX.into())? as u32,
-                result_info: o.string("resultInfo")?,
+                conversation_id: o.string("conversationID"),
+                result_code: o.int("resultCode", u32::MAX.into()) as u32,
+                result_info: o.string("resultInfo"),
             },
-            upto_seq: o.opt_int("uptoSeq", MAX_SAFE)?.unwrap_or(0),
-            feed_seq: o.opt_int("feedSeq", MAX_SAFE)?.unwrap_or(0),
-        })
+            upto_seq: o.opt_int("uptoSeq", MAX_SAFE).unwrap_or(0),
+            feed_seq: o.opt_int("feedSeq", MAX_SAFE).unwrap_or(0),
+        };
+        o.done(item)
     }
 }
 
 impl FromJs for DeleteReply {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        match o.get("results") {
-            None => Err(missing("results")),
-            Some(_) => Ok(DeleteReply {
-                results: o.list("results")?,
-            }),
+        if o.get("results").is_none() {
+            return Err(missing("results"));
         }
+        let reply = DeleteReply {
+            results: o.list("results"),
+        };
+        o.done(reply)
     }
 }
 
 impl FromJs for SendReply {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(SendReply {
-            message: o.record("message")?,
-            conversation: o.record("conversation")?,
-            feed_seq: o.opt_int("feedSeq", MAX_SAFE)?.unwrap_or(0),
-        })
+        let reply = SendReply {
+            message: o.record("message"),
+            conversation: o.record("conversation"),
+            feed_seq: o.opt_int("feedSeq", MAX_SAFE).unwrap_or(0),
+        };
+        o.done(reply)
     }
 }
 
 impl FromJs for HistoryReply {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        match o.get("messageList") {
-            None => Err(missing("messageList")),
-            Some(_) => Ok(HistoryReply {
-                message_list: o.list("messageList")?,
-                has_more: o.bool("hasMore")?.unwrap_or(false),
-            }),
+        if o.get("messageList").is_none() {
+            return Err(missing("messageList"));
         }
+        let reply = HistoryReply {
+            message_list: o.list("messageList"),
+            has_more: o.bool("hasMore").unwrap_or(false),
+        };
+        o.done(reply)
     }
 }
 
 impl FromJs for ReadReply {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(ReadReply {
-            conversation: o.record("conversation")?,
-            feed_seq: o.opt_int("feedSeq", MAX_SAFE)?.unwrap_or(0),
-        })
+        let reply = ReadReply {
+            conversation: o.record("conversation"),
+            feed_seq: o.opt_int("feedSeq", MAX_SAFE).unwrap_or(0),
+        };
+        o.done(reply)
     }
 }
 
 impl FromJs for ChangesReply {
     fn from_js(value: &JsValue) -> Result<Self, String> {
         let o = In::of(value)?;
-        Ok(ChangesReply {
-            cursor: o.int("cursor", MAX_SAFE)?,
-            reset: o.bool("reset")?.unwrap_or(false),
-            conversations: o.list("conversations")?,
-            changes: o.list("changes")?,
-            has_more: o.bool("hasMore")?.unwrap_or(false),
-            next_after: o.opt_string("nextAfter")?,
-        })
+        let reply = ChangesReply {
+            cursor: o.int("cursor", MAX_SAFE),
+            reset: o.bool("reset").unwrap_or(false),
+            conversations: o.list("conversations"),
+            changes: o.list("changes"),
+            has_more: o.bool("hasMore").unwrap_or(false),
+            next_after: o.opt_string("nextAfter"),
+        };
+        o.done(reply)
     }
 }
