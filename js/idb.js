@@ -1,7 +1,7 @@
 // The IndexedDB I/O of src/idb_store.rs, in plain JS: the same requests through web-sys cost the
 // wasm ~24 KB (async state machines, closures and an import shim per call). Decisions stay in
 // Rust: `apply` asks it, in the transaction, what to write. Every failure rejects with a string
-// naming the DOM error ("Name: message"). js/memory.js has the same interface over Maps.
+// naming the DOM error ("Name: message"). js/memstore.js has the same interface over Maps.
 const CONVERSATIONS = "conversations";
 const TOMBSTONES = "tombstones";
 const MESSAGES = "messages";

@@ -43,7 +43,7 @@ extern "C" {
     fn idb_open(name: &str, version: u32) -> Promise;
 }
 
-#[wasm_bindgen(module = "/js/memory.js")]
+#[wasm_bindgen(module = "/js/memstore.js")]
 extern "C" {
     /// One SDK instance's memory stores, by name.
     #[derive(Clone)]
@@ -53,13 +53,14 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn open(this: &MemoryStores, name: &str) -> Handle;
     /// A memory store of its own.
-    fn memory() -> Handle;
+    #[wasm_bindgen(js_name = inMemory)]
+    fn in_memory() -> Handle;
 }
 
 #[wasm_bindgen]
 extern "C" {
     /// A store's JS interface: an IndexedDB database (js/idb.js) or a memory store
-    /// (js/memory.js). Every method but `close` returns a promise.
+    /// (js/memstore.js). Every method but `close` returns a promise.
     type Handle;
     #[wasm_bindgen(method)]
     fn close(this: &Handle);
@@ -212,7 +213,7 @@ impl StoreOpener for IdbOpener {
     }
 
     fn fallback(&self) -> Rc<dyn Store> {
-        Rc::new(IdbStore::new(memory()))
+        Rc::new(IdbStore::new(in_memory()))
     }
 }
 
@@ -238,7 +239,7 @@ impl StoreOpener for JsMemoryOpener {
     }
 
     fn fallback(&self) -> Rc<dyn Store> {
-        Rc::new(IdbStore::new(memory()))
+        Rc::new(IdbStore::new(in_memory()))
     }
 }
 

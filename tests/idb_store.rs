@@ -34,7 +34,7 @@ chat_core::store_conformance_tests!(
     prefix = prefix("conf")
 );
 
-/// The same cases for the browser's memory store (js/memory.js, through the same adapter).
+/// The same cases for the browser's memory store (js/memstore.js, through the same adapter).
 mod memory {
     use super::*;
     use chat_sdk::idb_store::JsMemoryOpener;

@@ -77,4 +77,4 @@ export class MemoryStores {
 }
 
 /** A store of its own (the fallback when IndexedDB cannot be opened). */
-export const memory = () => new Memory();
+export const inMemory = () => new Memory();
