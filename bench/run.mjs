@@ -351,7 +351,7 @@ function report(R) {
       + "Done (see \"Size, step by step\"): no serde code in the wasm (records, results, HTTP bodies, push "
       + "frames and tab messages are read and built field by field through js-sys, src/records.rs), talc "
       + "instead of dlmalloc, HTTP, IndexedDB, the push WebSocket and the tab channel through small JS "
-      + "modules (js/fetch.js, js/idb.js, js/events.js; the decisions stay in Rust), one FxHash map type, "
+      + "modules (one hand-written module, js/glue.js; the decisions stay in Rust), one FxHash map type, "
       + "no sort, futures-util's Mutex, no str-slicing panic path, wasm-opt --converge, minified JS. What "
       + "is left (twiggy): the engine's and facade's async state machines (sync, login, history, delete, "
       + "push), the memory store (the fallback), records conversion, hashbrown, panic locations and "

@@ -118,6 +118,9 @@ export class ConversationManager {
   free(): void;
 }
 
+/** Reads the whole conversation list, newest first, 100 per page (getConversationList in a loop). */
+export function loadAllConversations(manager: ConversationManager): Promise<Conversation[]>;
+
 export class MessageManager {
   private constructor();
   /** text: 1–12000 bytes. */

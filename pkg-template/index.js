@@ -40,3 +40,16 @@ ChatSDK.create = async function create(options) {
 for (const Manager of [ConversationManager, MessageManager]) {
   Manager.prototype.free = function free() {};
 }
+
+/** Reads the whole conversation list, newest first, 100 per page (the React hooks and the Vue
+ *  composables use it too). */
+export async function loadAllConversations(manager) {
+  const all = [];
+  let nextSeq = 0;
+  for (;;) {
+    const page = await manager.getConversationList(nextSeq, 100);
+    all.push(...page.conversationList);
+    if (page.isFinished) return all;
+    nextSeq = page.nextSeq;
+  }
+}

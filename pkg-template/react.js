@@ -1,8 +1,7 @@
 // React hooks over the SDK (`chat-sdk-wasm/react`). Everything runs inside effects, so nothing
 // touches the wasm during server rendering (Next.js) and StrictMode's double effects are safe.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import init, { ChatSDK } from "./index.js";
-import { loadAllConversations } from "./list.js";
+import init, { ChatSDK, loadAllConversations } from "./index.js";
 
 /**
  * Creates a ChatSDK, logs `userID` in and returns `{ sdk, error }`: `sdk` is null until the login

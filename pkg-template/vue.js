@@ -2,8 +2,7 @@
 // wasm-bindgen object and must not be wrapped in a deep reactive proxy. Work starts in onMounted,
 // so nothing touches the wasm during server rendering (Nuxt).
 import { onMounted, onScopeDispose, ref, shallowRef, toValue, watch } from "vue";
-import init, { ChatSDK } from "./index.js";
-import { loadAllConversations } from "./list.js";
+import init, { ChatSDK, loadAllConversations } from "./index.js";
 
 /**
  * Creates a ChatSDK and logs `userID` in: `{ sdk, error }` refs, `sdk` null until the login

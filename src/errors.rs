@@ -1,11 +1,11 @@
-//! `ChatError` values for JavaScript: instances of the real `Error` subclass in js/chat-error.js
+//! `ChatError` values for JavaScript: instances of the real `Error` subclass in js/glue.js
 //! (the package entry re-exports that class, and builds `ErrorCode` at build time, so neither
 //! needs the wasm).
 
 use chat_core::ChatError;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/chat-error.js")]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = ChatError)]
     type JsChatError;

@@ -1,9 +1,9 @@
-//! Bindings of js/events.js: the push WebSocket and the tab BroadcastChannel, each a queue of
+//! Bindings of js/glue.js: the push WebSocket and the tab BroadcastChannel, each a queue of
 //! what arrived that one Rust loop takes (`ready`, then `take`), declared once for both.
 
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/events.js")]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     /// What both sockets share (the JS base class).
     #[derive(Clone)]
@@ -43,5 +43,5 @@ extern "C" {
     pub fn sleep(ms: u32) -> js_sys::Promise;
 }
 
-/// What `take` returns besides texts and `CLOSED` (js/events.js).
+/// What `take` returns besides texts and `CLOSED` (js/glue.js).
 pub const OPEN: f64 = 0.0;

@@ -1,4 +1,4 @@
-//! The core's `Transport` over HTTP (`fetch`, through js/fetch.js), with a timeout per request. Unreachable →
+//! The core's `Transport` over HTTP (`fetch`, through js/glue.js), with a timeout per request. Unreachable →
 //! 9508, no answer in time → 9520, 5xx or an unreadable reply → 9530, other errors as the server
 //! coded them.
 
@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 
 pub const REQUEST_TIMEOUT_MS: u32 = 10_000;
 
-#[wasm_bindgen(module = "/js/fetch.js")]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     /// Resolves `[status, text]`; rejects with `"timeout"` or the error's text.
     fn request(

@@ -1,13 +1,13 @@
 //! The IndexedDB `Store`: one database per namespace, named `Namespace::key()`.
 //!
-//! The I/O is plain JS (js/idb.js: schema migrations, transactions, requests), which is a small
+//! The I/O is plain JS (js/glue.js: schema migrations, transactions, requests), which is a small
 //! fraction of what the same calls cost the wasm through web-sys; what is read and what is written
 //! is decided here (`WritePlan`), so a JS `apply` asks this module, synchronously inside its
 //! transaction, for the writes. Each operation awaits one JS promise, rejected with the DOM
 //! error's text.
 //!
 //! Values are the model's JSON shapes, stored as plain objects (converted by `records`; the bulk
-//! read of conversations at login is packed by js/idb.js); u64 fields are JS numbers, exact below
+//! read of conversations at login is packed by js/glue.js); u64 fields are JS numbers, exact below
 //! 2^53.
 
 use crate::records::{decode, encode as to_object, FromJs, ToJs};
@@ -23,7 +23,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The object stores, by their index in js/idb.js `STORES` (a number crosses to JS faster than a
+/// The object stores, by their index in js/glue.js `STORES` (a number crosses to JS faster than a
 /// string).
 const CONVERSATIONS: u32 = 0;
 const TOMBSTONES: u32 = 1;
@@ -33,18 +33,14 @@ const META: u32 = 3;
 const VERSIONS: u32 = 4;
 const CURSOR_KEY: &str = "cursor";
 
-/// The schema version this build opens: one per migration of js/idb.js (`MIGRATIONS`).
+/// The schema version this build opens: one per migration of js/glue.js (`MIGRATIONS`).
 pub const DB_VERSION: u32 = 3;
 
-#[wasm_bindgen(module = "/js/idb.js")]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     /// Resolves to a `Handle` over the database.
     #[wasm_bindgen(js_name = open)]
     fn idb_open(name: &str, version: u32) -> Promise;
-}
-
-#[wasm_bindgen(module = "/js/memstore.js")]
-extern "C" {
     /// One SDK instance's memory stores, by name.
     #[derive(Clone)]
     type MemoryStores;
@@ -52,15 +48,12 @@ extern "C" {
     fn new() -> MemoryStores;
     #[wasm_bindgen(method)]
     fn open(this: &MemoryStores, name: &str) -> Handle;
-    /// A memory store of its own.
-    #[wasm_bindgen(js_name = inMemory)]
-    fn in_memory() -> Handle;
 }
 
 #[wasm_bindgen]
 extern "C" {
-    /// A store's JS interface: an IndexedDB database (js/idb.js) or a memory store
-    /// (js/memstore.js). Every method but `close` returns a promise.
+    /// A store's JS interface (js/glue.js): an IndexedDB database or a memory store. Every
+    /// method but `close` returns a promise.
     type Handle;
     #[wasm_bindgen(method)]
     fn close(this: &Handle);
@@ -83,7 +76,7 @@ extern "C" {
     ) -> Promise;
 }
 
-/// Awaits a js/idb.js promise; its rejection (the DOM error's text) becomes a 6019 naming `what`.
+/// Awaits a js/glue.js promise; its rejection (the DOM error's text) becomes a 6019 naming `what`.
 async fn settle(promise: Promise, what: &str) -> Result<JsValue> {
     JsFuture::from(promise).await.map_err(|e| {
         let detail = e.as_string();
@@ -105,7 +98,7 @@ fn encode<T: ToJs>(values: &[T]) -> Result<JsValue> {
 const STRINGS_PER_RECORD: usize = 8;
 const NUMBERS_PER_RECORD: usize = 6;
 
-/// The stored conversations, read from the three values js/idb.js `packConversations` makes of
+/// The stored conversations, read from the three values js/glue.js `packConversations` makes of
 /// them (the first three of `load`'s result).
 fn unpack_conversations(packed: &Array) -> Result<Vec<Conversation>> {
     let unreadable = || ChatError::database("load: stored conversation unreadable");
@@ -198,7 +191,7 @@ impl IdbOpener {
 
     /// `open`, returning the concrete store. Fails (6019) when IndexedDB is missing or refuses,
     /// the database is newer than this build, a migration fails, or another tab blocks the
-    /// upgrade (js/idb.js `open`): the engine then falls back to memory.
+    /// upgrade (js/glue.js `open`): the engine then falls back to memory.
     pub async fn open_idb(&self, namespace: &Namespace) -> Result<IdbStore> {
         let name = namespace.key();
         let db = settle(idb_open(&name, DB_VERSION), &format!("cannot open {name}")).await?;
@@ -213,7 +206,7 @@ impl StoreOpener for IdbOpener {
     }
 
     fn fallback(&self) -> Rc<dyn Store> {
-        Rc::new(IdbStore::new(in_memory()))
+        Rc::new(IdbStore::new(MemoryStores::new().open("")))
     }
 }
 
@@ -239,7 +232,7 @@ impl StoreOpener for JsMemoryOpener {
     }
 
     fn fallback(&self) -> Rc<dyn Store> {
-        Rc::new(IdbStore::new(in_memory()))
+        Rc::new(IdbStore::new(MemoryStores::new().open("")))
     }
 }
 
@@ -298,7 +291,7 @@ fn number(v: JsValue) -> Option<u64> {
     v.as_f64().map(|v| v as u64)
 }
 
-/// The write operations of js/idb.js `apply`: [store, op, a, b] each.
+/// The write operations of js/glue.js `apply`: [store, op, a, b] each.
 const PUT: u32 = 0;
 const DELETE: u32 = 1;
 const ADD: u32 = 2;
@@ -389,7 +382,7 @@ impl Decision {
     }
 }
 
-/// Appends one write to a js/idb.js list of writes.
+/// Appends one write to a js/glue.js list of writes.
 fn push_op(ops: &Array, store: u32, op: u32, a: &JsValue, b: &JsValue) {
     ops.push(&store.into());
     ops.push(&op.into());

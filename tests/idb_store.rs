@@ -34,7 +34,7 @@ chat_core::store_conformance_tests!(
     prefix = prefix("conf")
 );
 
-/// The same cases for the browser's memory store (js/memstore.js, through the same adapter).
+/// The same cases for the browser's memory store (in js/glue.js, through the same adapter).
 mod memory {
     use super::*;
     use chat_sdk::idb_store::JsMemoryOpener;
@@ -399,7 +399,7 @@ async fn second_schema_upgrades_with_its_versions() {
 }
 
 /// Writes are decided per conversation also when more stored versions are newer than the batch
-/// than one read of them returns (js/idb.js then reads the batch's own).
+/// than one read of them returns (js/glue.js then reads the batch's own).
 #[wasm_bindgen_test]
 async fn writes_are_decided_when_many_stored_versions_are_newer() {
     use chat_core::store::Store;

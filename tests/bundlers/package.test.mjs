@@ -36,7 +36,7 @@ test("the tarball ships LICENSE, README.md and the framework glue", () => {
   const r = run("tar", ["-tzf", join(ROOT, tarball)]);
   const files = r.stdout.split("\n");
   for (const f of ["LICENSE", "README.md", "index.js", "index.d.ts", "react.js", "react.d.ts", "vue.js", "vue.d.ts",
-    "list.js", "chat_sdk_bg.wasm", "package.json"]) {
+    "chat_sdk_bg.wasm", "package.json"]) {
     assert.ok(files.includes(`package/${f}`), `package/${f} missing from ${tarball}:\n${r.stdout}`);
   }
 });

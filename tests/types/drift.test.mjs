@@ -13,11 +13,13 @@ const PKG = join(ROOT, "pkg");
 const read = (p) => readFileSync(join(ROOT, p), "utf8");
 
 let pkg;
+let dtsText;
 let dts; // { classes: {name: {methods, statics}}, interfaces: {name: [methods]}, errorCode: {NAME: n} }
 before(async () => {
   pkg = await import(pathToFileURL(join(PKG, "index.js")).href);
   await pkg.default(readFileSync(join(PKG, "chat_sdk_bg.wasm")));
-  dts = parseTypings(readFileSync(join(PKG, "index.d.ts"), "utf8"));
+  dtsText = readFileSync(join(PKG, "index.d.ts"), "utf8");
+  dts = parseTypings(dtsText);
 });
 
 function parseTypings(text) {
@@ -103,8 +105,11 @@ test("every class declared in index.d.ts exists in the package with exactly the 
     assert.deepEqual(runtimeStatics(cls), dts.classes[name].statics, `${name} static methods`);
   }
   // and the package exports nothing the typings do not declare (besides init/default).
+  const functions = [...dtsText.matchAll(/^export function (\w+)/gm)].map((m) => m[1]);
+  assert.deepEqual(functions, ["loadAllConversations"]);
+  for (const name of functions) assert.equal(typeof pkg[name], "function", `${name} is exported by the package`);
   const exported = Object.keys(pkg).filter((k) => k !== "default").sort();
-  assert.deepEqual(exported, [...declared, "ErrorCode"].sort());
+  assert.deepEqual(exported, [...declared, ...functions, "ErrorCode"].sort());
 });
 
 test("listener interfaces in index.d.ts declare exactly the methods the core calls, in the right listener", () => {

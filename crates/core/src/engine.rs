@@ -282,19 +282,12 @@ impl Engine {
 
     async fn sync_inner(&self, session: &Rc<Session>, mut first: Prefetched<'_>) -> Result<()> {
         loop {
-            let reply: ChangesReply;
-            let mark;
-            if let Some((sent_at, request)) = first.take() {
-                mark = sent_at;
-                reply = request.await?;
-            } else {
-                let since;
-                (since, mark) = {
-                    let state = session.state.borrow();
-                    (state.cursor, state.sync_mark())
-                };
-                reply = self.inner.transport.changes(since, None).await?;
-            }
+            let (mark, request) = first.take().unwrap_or_else(|| {
+                let state = session.state.borrow();
+                let request = self.inner.transport.changes(state.cursor, None);
+                (state.sync_mark(), request)
+            });
+            let reply = request.await?;
             self.check_current(session)?;
             if reply.reset {
                 let again = self.reset(session, reply, mark).await?;

@@ -1,7 +1,97 @@
-// The IndexedDB I/O of src/idb_store.rs, in plain JS: the same requests through web-sys cost the
-// wasm ~24 KB (async state machines, closures and an import shim per call). Decisions stay in
-// Rust: `apply` asks it, in the transaction, what to write. Every failure rejects with a string
-// naming the DOM error ("Name: message"). js/memstore.js has the same interface over Maps.
+// Everything the wasm imports from hand-written JavaScript, in one module (one request, and gzip
+// shares what the parts have in common: 370 B less than four files): ChatError, the HTTP request,
+// the push WebSocket and tab channel queues, and the stores' I/O (IndexedDB, and memory). Each part
+// does I/O only; every decision stays in Rust.
+
+// ===== ChatError (src/errors.rs) =====
+
+// ChatError must be a real Error subclass (instanceof Error, a stack), which a Rust-exported
+// class cannot be; the SDK creates its errors through this constructor, and the package entry
+// re-exports this very class (so it works before the wasm is loaded).
+export class ChatError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "ChatError";
+    this.code = code;
+  }
+}
+
+// ===== HTTP (src/http.rs) =====
+
+// One HTTP request for the wasm, in plain JS: the wasm then imports one function instead of the
+// Request/Headers/Response/AbortController bindings (and gloo-net's wrapper around them).
+// Resolves [status, text]; rejects with "timeout" when no answer came within timeoutMs, otherwise
+// with the error's text.
+export function request(method, url, sig, body, timeoutMs) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  const headers = {};
+  if (sig) headers.Authorization = `Bearer ${sig}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return fetch(url, { method, headers, body, signal: controller.signal })
+    .then((response) => response.text().then((text) => [response.status, text]))
+    .catch((e) => { throw timedOut ? "timeout" : String(e); })
+    .finally(() => clearTimeout(timer));
+}
+
+// ===== Push socket and tab channel (src/events.rs) =====
+
+// The push WebSocket and the cross-tab BroadcastChannel for the wasm, in plain JS: each queues
+// what arrives and the wasm takes it in a loop (`ready` then `take`), so the wasm needs neither a
+// closure per handler nor a channel of its own, nor the web-sys bindings of either API.
+// `take` returns a text (a frame or a tab message), OPEN, CLOSED, or undefined when the queue is empty.
+const OPEN = 0, CLOSED = 1;
+
+class Queue {
+  constructor() { this.q = []; this.wake = null; }
+  put(e) {
+    this.q.push(e);
+    if (this.wake) { this.wake(); this.wake = null; }
+  }
+  /** Resolves when something is queued (at once if something is). */
+  ready() { return this.q.length ? Promise.resolve() : new Promise((r) => { this.wake = r; }); }
+  take() { return this.q.shift(); }
+  /** The next queued item if it is a text, else undefined (and it stays queued). */
+  takeText() { return typeof this.q[0] === "string" ? this.q.shift() : undefined; }
+}
+
+/** Throws (a SyntaxError) when the URL cannot be used. */
+export class PushSocket extends Queue {
+  constructor(url) {
+    super();
+    const ws = this.ws = new WebSocket(url);
+    ws.onopen = () => this.put(OPEN);
+    ws.onmessage = (e) => { if (typeof e.data === "string") this.put(e.data); };
+    ws.onclose = () => this.put(CLOSED);
+  }
+  /** The socket's close event ends the wasm's loop. */
+  close() { this.ws.close(); }
+}
+
+/** Throws where BroadcastChannel is unavailable. */
+export class TabChannel extends Queue {
+  constructor(name) {
+    super();
+    this.ch = new BroadcastChannel(name);
+    this.ch.onmessage = (e) => { if (typeof e.data === "string") this.put(e.data); };
+  }
+  post(text) { this.ch.postMessage(text); }
+  /** Stops receiving; the wasm's loop ends at CLOSED. */
+  close() { this.ch.onmessage = null; this.ch.close(); this.put(CLOSED); }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ===== Stores (src/idb_store.rs) =====
+
+// The stores' I/O for src/idb_store.rs, in plain JS: IndexedDB (`open`), and the same interface
+// over Maps (`MemoryStores`, `inMemory`: `storage: "memory"`, and where state lives when
+// IndexedDB cannot be opened). The IndexedDB requests through web-sys cost the wasm ~24 KB (async
+// state machines, closures and an import shim per call), a Rust memory store 4 KB more. Decisions
+// stay in Rust: `apply` asks it, inside the transaction, what to write. Every failure rejects
+// with a string naming the DOM error ("Name: message"). One module: gzip shares what the two
+// have in common.
 const CONVERSATIONS = "conversations";
 const TOMBSTONES = "tombstones";
 const MESSAGES = "messages";
@@ -201,7 +291,7 @@ const isText = (v) => typeof v === "string";
  *  lastMessage.timestamp, lastMessage.seq. Straight-line code and one growing string: this runs
  *  once per page, mostly before the JIT has optimized it (a loop over field-name lists with a
  *  join took 1.6× as long). */
-export function packConversations(list) {
+function packConversations(list) {
   const count = list.length;
   const ends = new Uint32Array(count * 8);
   const numbers = new Float64Array(count * NUMBERS_PER_RECORD);
@@ -242,4 +332,71 @@ export function packConversations(list) {
     numbers[n++] = m ? m.seq : 0;
   }
   return [text, ends, numbers];
+}
+
+// ---- In memory: the store indexes of STORES ----
+const [C, , M, X, V] = [0, 1, 2, 3, 4];
+
+class Memory {
+  constructor() {
+    // By store index: conversations and tombstones by conversationID, messages by conversationID
+    // then seq, meta and versions by key.
+    this.s = [new Map(), new Map(), new Map(), new Map(), new Map()];
+  }
+
+  close() {}
+
+  async cursor() {
+    return this.s[X].get("cursor");
+  }
+
+  async load() {
+    const cursor = this.s[X].get("cursor");
+    const newer = [...this.s[V]].filter(([, v]) => v > (cursor ?? 0));
+    return [...packConversations([...this.s[C].values()]), [...this.s[1].values()], cursor,
+      newer.map(([k]) => k), newer.map(([, v]) => v)];
+  }
+
+  async messages(id, upper, upperOpen, count) {
+    const list = [...(this.s[M].get(id)?.values() ?? [])];
+    return list.filter((m) => (upperOpen ? m.seq < upper : m.seq <= upper))
+      .sort((a, b) => b.seq - a.seq).slice(0, count);
+  }
+
+  /** `apply` above. No write can fail here: an add (made only by the test hook that fails an
+   *  IndexedDB transaction) is a put. */
+  async apply(_stores, versionIds, _floor, readCursor, prune, early, decide) {
+    const [conversations, , messages, meta, versions] = this.s;
+    const reads = [versionIds.map((id) => versions.get(id)), readCursor ? meta.get("cursor") : undefined];
+    if (prune) reads.push([...conversations.keys()], [...versions.keys()], [...versions.values()]);
+    const ops = [...early, ...decide(reads)];
+    const put = (store, v) => {
+      if (store !== M) return this.s[store].set(v.conversationID, v);
+      const list = messages.get(v.conversationID) ?? new Map();
+      messages.set(v.conversationID, list.set(v.seq, v));
+    };
+    for (let i = 0; i < ops.length; i += 4) {
+      const store = this.s[ops[i]], a = ops[i + 2], b = ops[i + 3];
+      switch (ops[i + 1]) {
+        case 0: case 2: store.set(b, a); break;
+        case 1: store.delete(a); break;
+        case 3: for (const seq of store.get(b)?.keys() ?? []) if (seq <= a) store.get(b).delete(seq); break;
+        case 4: { const skip = new Set(b); a.forEach((v, j) => skip.has(j) || put(ops[i], v)); }
+      }
+    }
+  }
+}
+
+/** One SDK instance's memory stores, by name: a logout and a login again find the same state.
+ *  (A fallback store is the one store of a `MemoryStores` of its own.) */
+export class MemoryStores {
+  constructor() {
+    this.byName = new Map();
+  }
+
+  open(name) {
+    const m = this.byName.get(name) ?? new Memory();
+    this.byName.set(name, m);
+    return m;
+  }
 }
