@@ -53,6 +53,15 @@ const SIZE_STEPS = [
   ["push WebSocket and tab BroadcastChannel through js/events.js (no closures, mpsc, gloo-timers, socket bindings)", 81125, 9520],
   ["core: quadratic ID dedup in Effects and per-item reply parsing in delete lists replaced (speed) *", 81541, 9520],
   ["IndexedDB I/O in js/idb.js (WritePlan still decides in Rust, called inside the transaction)", 75464, 9624],
+  ["login reads only the versions above the cursor (schema 3), sends its first sync request while the store loads; faster record packing (speed, +1.2 KB)", 76623, 9731],
+  ["memory storage in JS, through the IndexedDB adapter: the Rust memory store out of the wasm", 71500, 10605],
+  // A branch from 75464/9624, in parallel with the two rows above:
+  ["(branch) short import/export names in the wasm and the glue (scripts/short-names.mjs)", 73648, 8451],
+  ["(branch) wasm-opt one-caller inlining only ≤ 10 instructions; one fetch future for every HTTP call; records decoded to the first bad field; listener arguments on one Array", 68077, 8451],
+  ["merged", 65166, 9547],
+  ["the IndexedDB and memory stores in one JS module", 65047, 9309],
+  ["all hand-written JS in one module (js/glue.js); loadAllConversations in index.js (list.js gone)", 65047, 8804],
+  ["memory fallback through MemoryStores; wasm-opt one-caller inlining ≤ 20, --ignore-implicit-traps", 64924, 8685],
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -351,12 +360,12 @@ function report(R) {
       + "Done (see \"Size, step by step\"): no serde code in the wasm (records, results, HTTP bodies, push "
       + "frames and tab messages are read and built field by field through js-sys, src/records.rs), talc "
       + "instead of dlmalloc, HTTP, IndexedDB, the push WebSocket and the tab channel through small JS "
-      + "modules (one hand-written module, js/glue.js; the decisions stay in Rust), one FxHash map type, "
-      + "no sort, futures-util's Mutex, no str-slicing panic path, wasm-opt --converge, minified JS. What "
-      + "is left (twiggy): the engine's and facade's async state machines (sync, login, history, delete, "
-      + "push), the memory store (the fallback), records conversion, hashbrown, panic locations and "
-      + "messages (stable Rust cannot drop them), and the JS (wasm-bindgen glue, the IndexedDB module, "
-      + "React/Vue wrappers).");
+      + "module (js/glue.js, which also holds the memory store; the decisions stay in Rust), one FxHash "
+      + "map type, no sort, futures-util's Mutex, no str-slicing panic path, short import/export names, "
+      + "wasm-opt --converge with little one-caller inlining, minified JS. What is left (twiggy): the "
+      + "engine's and facade's async state machines (sync, login, history, delete, push), records "
+      + "conversion, hashbrown (one rehash per map type), panic locations and messages (stable Rust "
+      + "cannot drop them), and the JS (wasm-bindgen glue, js/glue.js, React/Vue wrappers).");
   }
   if (R.delete) {
     const d = R.delete, ratio = d.localMs / d.baselineMs;
