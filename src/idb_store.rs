@@ -1,4 +1,6 @@
-//! The IndexedDB `Store`: one database per namespace, named `Namespace::key()`.
+//! The browser's `Store`s: IndexedDB (one database per namespace, named `Namespace::key()`) and,
+//! through the same adapter (`IdbStore`), the JS memory store of `storage: "memory"` and of the
+//! fallback when IndexedDB cannot be opened.
 //!
 //! The I/O is plain JS (js/glue.js: schema migrations, transactions, requests), which is a small
 //! fraction of what the same calls cost the wasm through web-sys; what is read and what is written
@@ -206,8 +208,14 @@ impl StoreOpener for IdbOpener {
     }
 
     fn fallback(&self) -> Rc<dyn Store> {
-        Rc::new(IdbStore::new(MemoryStores::new().open("")))
+        own_memory_store()
     }
+}
+
+/// Where state lives when a store cannot be opened: a JS memory store of its own (the one store
+/// of a `MemoryStores` nobody else holds).
+fn own_memory_store() -> Rc<dyn Store> {
+    Rc::new(IdbStore::new(MemoryStores::new().open("")))
 }
 
 /// `storage: "memory"`: one memory store per namespace for the life of the SDK instance, so a
@@ -232,7 +240,7 @@ impl StoreOpener for JsMemoryOpener {
     }
 
     fn fallback(&self) -> Rc<dyn Store> {
-        Rc::new(IdbStore::new(MemoryStores::new().open("")))
+        own_memory_store()
     }
 }
 

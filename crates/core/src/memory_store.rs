@@ -1,5 +1,6 @@
-//! The in-memory `Store`: the `storage: "memory"` option, the fallback where IndexedDB cannot be
-//! opened, and the reference the conformance suite is checked against.
+//! The in-memory `Store` of native builds (the browser's memory store is JS, see the wasm
+//! crate's `idb_store`): `StoreOpener::fallback`'s default, and the reference the conformance
+//! suite is checked against.
 
 use crate::error::Result;
 use crate::map::HashMap;
@@ -9,8 +10,7 @@ use async_trait::async_trait;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-// Plain maps and sorted vectors rather than BTreeMaps: this store ships in the wasm package,
-// where each BTreeMap instantiation costs kilobytes.
+// Plain maps and sorted vectors rather than BTreeMaps: the map type the rest of the core uses.
 #[derive(Default)]
 struct State {
     conversations: HashMap<String, Conversation>,
