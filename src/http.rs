@@ -8,11 +8,10 @@ use chat_core::error::{quote, ChatError, ErrorCode, Result};
 use chat_core::model::Conversation;
 use chat_core::transport::Transport;
 use chat_core::wire::*;
+use futures_util::FutureExt;
 use std::cell::RefCell;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -139,10 +138,8 @@ impl HttpTransport {
     /// A request whose reply decodes as `T`: the one `call` future, boxed, under a plain poll
     /// (an async fn per reply type would put a state machine per transport method in the wasm).
     fn fetch<T: FromJs + 'static>(&self, method: Method, path: String) -> Reply<'_, T> {
-        Box::pin(Decoded {
-            call: self.boxed_call(method, path),
-            reply: PhantomData,
-        })
+        let call = self.boxed_call(method, path);
+        Box::pin(call.map(|reply| reply.and_then(|(path, value)| parse(&path, value))))
     }
 
     /// Not inlined: the large `call` future is moved into its box here only, not once per `T`.
@@ -165,23 +162,6 @@ impl HttpTransport {
 
 type Call<'a> = Pin<Box<dyn Future<Output = Result<(String, JsValue)>> + 'a>>;
 type Reply<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + 'a>>;
-
-/// `call`'s reply decoded as `T`.
-struct Decoded<'a, T> {
-    call: Call<'a>,
-    reply: PhantomData<fn() -> T>,
-}
-
-impl<T: FromJs> Future for Decoded<'_, T> {
-    type Output = Result<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        self.call
-            .as_mut()
-            .poll(cx)
-            .map(|reply| reply.and_then(|(path, value)| parse(&path, value)))
-    }
-}
 
 /// `{}`: the body of a POST that needs none.
 struct EmptyBody;
