@@ -10,6 +10,7 @@
 //   BENCH_TMP        a temp dir for intermediate files
 // Knobs: BENCH_ONLY=sizes,delete,cold,propagation,load,abuse,durability  DELETE_ROUNDS=5  COLD_CONVS=10000
 //        COLD_RELOADS=5  PROP_N=200  LOAD_SECONDS=10  LOAD_USERS=50
+//        BENCH_PROFILE=file.json: a Chrome CPU profile of the third local delete's call
 import { createRequire } from "node:module";
 import { spawnSync, spawn } from "node:child_process";
 import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
@@ -63,6 +64,8 @@ const SIZE_STEPS = [
   ["all hand-written JS in one module (js/glue.js); loadAllConversations in index.js (list.js gone)", 65047, 8804],
   ["memory fallback through MemoryStores; wasm-opt one-caller inlining ≤ 20, --ignore-implicit-traps", 64924, 8685],
   ["review: records packed through one add() per field; the reply decoder is futures-util's map", 64904, 8635],
+  ["IndexedDB schema 4: one record per conversation (its fields, tombstone and version; a deletion is one put); events and the tabs' notice while the store writes (speed)", 64987, 8867],
+  ["a large number's text by division, without libm's log10", 64564, 8867],
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -181,12 +184,20 @@ async function localDelete(browser, server) {
     const seeded = await page.evaluate(([d, i]) => window.seedBaseline(d, "bench-baseline", i), [db, ids]);
     if (seeded.messages !== stored.messages) throw new Error(`baseline seeded ${seeded.messages} messages, expected ${stored.messages}`);
     const baselineMs = await page.evaluate((i) => window.baselineDelete("bench-baseline", i), ids);
+    let cdp;
+    if (process.env.BENCH_PROFILE && round === 2) {
+      cdp = await context.newCDPSession(page);
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+      await cdp.send("Profiler.start");
+    }
     const sdk = await page.evaluate((i) => window.timedDeleteList(i, true), ids);
+    if (cdp) require("fs").writeFileSync(process.env.BENCH_PROFILE, JSON.stringify((await cdp.send("Profiler.stop")).profile));
     if (sdk.ok !== DELETE_CONVS) throw new Error(`round ${round}: ${sdk.ok} deleted, codes ${sdk.codes}`);
     const after = await page.evaluate(([d, i]) => window.countStored(d, i), [db, ids]);
     if (after.messages || after.conversations) throw new Error(`round ${round}: left behind ${JSON.stringify(after)}`);
     const r = { ...sdk, baselineMs, sentMs, ingestMs, ratio: sdk.localMs / baselineMs };
-    log(`delete round ${round + 1}/${DELETE_ROUNDS}: SDK local ${f1(r.localMs)} ms (server ${f1(r.serverMs)}, total ${f1(r.totalMs)}), baseline ${f1(baselineMs)} ms; seeding ${sentMs} ms, stored by ${ingestMs} ms`);
+    log(`delete round ${round + 1}/${DELETE_ROUNDS}: SDK local ${f1(r.localMs)} ms (server ${f1(r.serverMs)}, total ${f1(r.totalMs)}), baseline ${f1(baselineMs)} ms; seeding ${sentMs} ms, stored by ${ingestMs} ms; transaction ${f1(sdk.txMs)} ms`);
     rounds.push(r);
   }
   const errors = page.errorsSeen;
@@ -430,8 +441,8 @@ function report(R) {
   if (R.delete) {
     const d = R.delete;
     lines.push("### Local delete, per round (ms)", "",
-      "| round | SDK local part | server round trip | whole call | baseline | ratio | seeding 5000 msgs stored after |", "|---:|---:|---:|---:|---:|---:|---:|",
-      ...d.rounds.map((r, i) => `| ${i + 1} | ${f1(r.localMs)} | ${f1(r.serverMs)} | ${f1(r.totalMs)} | ${f1(r.baselineMs)} | ${f2(r.ratio)} | ${r.ingestMs} ms |`),
+      "| round | SDK local part | of it: reply → transaction | transaction | → resolved | server round trip | whole call | baseline | ratio | seeding 5000 msgs stored after |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...d.rounds.map((r, i) => `| ${i + 1} | ${f1(r.localMs)} | ${f1(r.beforeTxMs)} | ${f1(r.txMs)} | ${f1(r.afterTxMs)} | ${f1(r.serverMs)} | ${f1(r.totalMs)} | ${f1(r.baselineMs)} | ${f2(r.ratio)} | ${r.ingestMs} ms |`),
       "", `Push ingest while seeding: about ${d.ingestPerSec.toFixed(0)} messages/s stored by the SDK (median; bounded by the 8-in-flight sender too).`, "");
   }
   if (R.cold) {
@@ -439,7 +450,7 @@ function report(R) {
     lines.push("### Cold start timeline (median ms)", "",
       "| create | POST /v1/login | open store, read cursor (until the sync request) | GET /v1/changes (while the records load) | load finished, reply applied → login resolves | getConversationList | total |", "|---:|---:|---:|---:|---:|---:|---:|",
       `| ${f1(c.parts.createMs)} | ${f1(c.parts.loginHttpMs)} | ${f1(c.parts.storeLoadMs)} | ${f1(c.parts.syncHttpMs)} | ${f1(c.parts.afterSyncMs)} | ${f1(c.parts.listMs)} | ${f1(c.totalMs)} |`, "",
-      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; every read of the SDK's load (conversations, tombstones, cursor, the ${c.pieces.versions} versions above the cursor, one transaction) ${f1(c.pieces.sdkReadsMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: js/idb.js packs the records for the wasm).`, "");
+      `The same records read in plain JS (median): getAll ${f1(c.pieces.getAllMs)} ms; every read of the SDK's load (the records, with their tombstones and versions, and the cursor, in one transaction; ${c.pieces.versions} versions above the cursor picked out) ${f1(c.pieces.sdkReadsMs)} ms; for scale, JSON.stringify of them ${f1(c.pieces.stringifyMs)} ms (${(c.pieces.bytes / 1048576).toFixed(2)} MB of JSON) and JSON.parse ${f1(c.pieces.parseMs)} ms (the SDK no longer goes through JSON text: js/glue.js packs the records for the wasm).`, "");
   }
   if (R.propagation) {
     const p = R.propagation;

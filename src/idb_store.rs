@@ -25,8 +25,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The object stores, by their index in js/glue.js `STORES` (a number crosses to JS faster than a
-/// string).
+/// What is written, by its index in js/glue.js `STORES` (a number crosses to JS faster than a
+/// string). In IndexedDB, a conversation's record, tombstone and version are one record of the
+/// conversations' object store (js/glue.js `compose`): a deletion is one put.
 const CONVERSATIONS: u32 = 0;
 const TOMBSTONES: u32 = 1;
 const MESSAGES: u32 = 2;
@@ -36,7 +37,7 @@ const VERSIONS: u32 = 4;
 const CURSOR_KEY: &str = "cursor";
 
 /// The schema version this build opens: one per migration of js/glue.js (`MIGRATIONS`).
-pub const DB_VERSION: u32 = 3;
+pub const DB_VERSION: u32 = 4;
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
@@ -68,7 +69,6 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn apply(
         this: &Handle,
-        stores: u32,
         version_ids: Array,
         floor: f64,
         read_cursor: bool,
@@ -448,24 +448,7 @@ impl Store for IdbStore {
                 ids_of(&batch.put_messages, |m| &m.conversation_id),
             ),
         ];
-        // The stores the transaction covers, one bit each.
-        let mut stores = 0u32;
         let prune = batch.prune.is_some();
-        let mut name = |used: bool, store: u32| stores |= u32::from(used) << store;
-        name(
-            prune || !batch.remove_conversations.is_empty() || !batch.put_conversations.is_empty(),
-            CONVERSATIONS,
-        );
-        name(
-            !batch.remove_tombstones.is_empty() || !batch.put_tombstones.is_empty(),
-            TOMBSTONES,
-        );
-        name(
-            prune || !batch.clear_messages.is_empty() || !batch.put_messages.is_empty(),
-            MESSAGES,
-        );
-        name(batch.cursor.is_some() || fail, META);
-        name(prune || !batch.versions.is_empty(), VERSIONS);
         let version_ids = Array::new();
         for (id, _) in &batch.versions {
             version_ids.push(&id.into());
@@ -492,7 +475,6 @@ impl Store for IdbStore {
         let decide: Closure<dyn FnMut(Array) -> Array> =
             Closure::once(move |reads: Array| decision.writes(reads));
         let done = self.db.apply(
-            stores,
             version_ids,
             WritePlan::floor(batch) as f64,
             batch.cursor.is_some(),

@@ -265,9 +265,10 @@ async fn upgrade_elsewhere_closes_us_and_newer_schema_fails_open() {
     assert!(err.message.contains("VersionError"), "{}", err.message);
 }
 
-/// A database of an earlier schema, as an earlier build left it: version 1 (no stored versions)
-/// or 2 (versions without their index), holding conversation c2c_old, cursor 5 and, at 2, the
-/// given versions.
+/// A database of an earlier schema, as an earlier build left it: version 1 (no stored versions),
+/// 2 (versions without their index) or 3 (versions and their index in stores of their own),
+/// holding conversation c2c_old, the tombstone of c2c_gone, cursor 5 and, from 2 on, the given
+/// versions.
 async fn create_old(name: &str, version: u32, versions: &'static [(&'static str, u32)]) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
@@ -283,7 +284,8 @@ async fn create_old(name: &str, version: u32, versions: &'static [(&'static str,
         let conversations = db
             .create_object_store_with_optional_parameters("conversations", &by_id)
             .unwrap();
-        db.create_object_store_with_optional_parameters("tombstones", &by_id)
+        let tombstones = db
+            .create_object_store_with_optional_parameters("tombstones", &by_id)
             .unwrap();
         let by_seq = web_sys::IdbObjectStoreParameters::new();
         by_seq.set_key_path(&js_sys::Array::of2(&"conversationID".into(), &"seq".into()));
@@ -302,11 +304,23 @@ async fn create_old(name: &str, version: u32, versions: &'static [(&'static str,
             js_sys::Reflect::set(&record, &k.into(), &v).unwrap();
         }
         conversations.put(&record).unwrap();
+        let tomb = js_sys::Object::new();
+        for (k, v) in [
+            ("conversationID", JsValue::from("c2c_gone")),
+            ("uptoSeq", 3.into()),
+            ("cleared", true.into()),
+        ] {
+            js_sys::Reflect::set(&tomb, &k.into(), &v).unwrap();
+        }
+        tombstones.put(&tomb).unwrap();
         meta.put_with_key(&5.into(), &"cursor".into()).unwrap();
         if version >= 2 {
             let store = db.create_object_store("versions").unwrap();
             for (id, v) in versions {
                 store.put_with_key(&(*v).into(), &(*id).into()).unwrap();
+            }
+            if version >= 3 {
+                store.create_index_with_str("byVersion", "").unwrap();
             }
         }
     });
@@ -340,6 +354,7 @@ async fn first_schema_upgrades_with_records_at_version_zero() {
         .collect();
     assert_eq!(ids, vec!["c2c_old"], "records kept");
     assert_eq!(snap.cursor, 5, "cursor kept");
+    assert_eq!(snap.tombstones.len(), 1, "tombstone kept");
     assert!(
         snap.versions.is_empty(),
         "no versions yet: {:?}",
@@ -359,31 +374,68 @@ async fn first_schema_upgrades_with_records_at_version_zero() {
     store.close().await;
 }
 
-/// The second schema's versions get their index in place: load returns those newer than the
-/// cursor (5), and writes stay conditional on every stored version, loaded or not.
+/// The second and third schemas' versions and tombstones move into the conversations' records:
+/// load returns the versions newer than the cursor (5) and every tombstone, and writes stay
+/// conditional on every stored version, loaded or not.
 #[wasm_bindgen_test]
-async fn second_schema_upgrades_with_its_versions() {
+async fn second_and_third_schemas_upgrade_with_their_versions() {
     use chat_core::store::Store;
-    let namespace = ns(prefix("v2"));
-    let stored = &[("c2c_old", 4), ("c2c_x", 5), ("c2c_y", 9), ("c2c_z", 6)];
-    create_old(&namespace.key(), 2, stored).await;
-    let store = IdbOpener::new().open_idb(&namespace).await.expect("open");
-    let mut snap = store.load().await.expect("load");
-    snap.versions.sort();
-    assert_eq!(snap.cursor, 5, "cursor kept");
-    assert_eq!(snap.conversations.len(), 1, "records kept");
-    assert_eq!(
-        snap.versions,
-        vec![("c2c_y".to_owned(), 9), ("c2c_z".to_owned(), 6)],
-        "the versions above the cursor"
-    );
-    // c2c_old is stored at version 4 (not loaded, below the cursor): a version-3 removal is
-    // refused, a version-4 one is not.
-    for (version, left) in [(3, 1), (4, 0)] {
+    for schema in [2, 3] {
+        let namespace = ns(prefix(&format!("v{schema}")));
+        let stored = &[
+            ("c2c_old", 4),
+            ("c2c_x", 5),
+            ("c2c_y", 9),
+            ("c2c_z", 6),
+            ("c2c_gone", 7),
+        ];
+        create_old(&namespace.key(), schema, stored).await;
+        let store = IdbOpener::new().open_idb(&namespace).await.expect("open");
+        let mut snap = store.load().await.expect("load");
+        snap.versions.sort();
+        assert_eq!(snap.cursor, 5, "cursor kept");
+        assert_eq!(snap.conversations.len(), 1, "records kept");
+        assert_eq!(
+            snap.tombstones,
+            vec![chat_core::model::Tombstone {
+                conversation_id: "c2c_gone".into(),
+                upto_seq: 3,
+                cleared: true
+            }],
+            "tombstone kept"
+        );
+        assert_eq!(
+            snap.versions,
+            vec![
+                ("c2c_gone".to_owned(), 7),
+                ("c2c_y".to_owned(), 9),
+                ("c2c_z".to_owned(), 6)
+            ],
+            "the versions above the cursor"
+        );
+        // c2c_old is stored at version 4 (not loaded, below the cursor): a version-3 removal is
+        // refused, a version-4 one is not.
+        for (version, left) in [(3, 1), (4, 0)] {
+            store
+                .apply(&StoreBatch {
+                    remove_conversations: vec!["c2c_old".into()],
+                    versions: vec![("c2c_old".into(), version)],
+                    ..Default::default()
+                })
+                .await
+                .expect("apply");
+            let snap = store.load().await.expect("load");
+            assert_eq!(
+                snap.conversations.len(),
+                left,
+                "schema {schema}: removal at version {version}"
+            );
+        }
+        // A put of c2c_gone older than its deletion is refused; the tombstone stays.
         store
             .apply(&StoreBatch {
-                remove_conversations: vec!["c2c_old".into()],
-                versions: vec![("c2c_old".into(), version)],
+                put_conversations: vec![conversation("c2c_gone", 1, 0, 2)],
+                versions: vec![("c2c_gone".into(), 6)],
                 ..Default::default()
             })
             .await
@@ -391,11 +443,12 @@ async fn second_schema_upgrades_with_its_versions() {
         let snap = store.load().await.expect("load");
         assert_eq!(
             snap.conversations.len(),
-            left,
-            "removal at version {version}"
+            0,
+            "schema {schema}: stale revival refused"
         );
+        assert_eq!(snap.tombstones.len(), 1, "schema {schema}: tombstone kept");
+        store.close().await;
     }
-    store.close().await;
 }
 
 /// Writes are decided per conversation also when more stored versions are newer than the batch
