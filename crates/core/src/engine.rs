@@ -16,6 +16,7 @@ use crate::wire::{Change, ChangeEnvelope, ChangesReply, DeleteRequest, LoginRequ
 use futures_util::future::{select, Either, LocalBoxFuture};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::task::Poll;
 
 /// A sync request sent before its session existed (see `Engine::open_store`), in flight or
 /// answered.
@@ -223,13 +224,17 @@ impl Engine {
         self.inner.destroyed.get()
     }
 
-    /// Applies changes under the write lock, writes them to the store, then emits the events.
+    /// Applies changes under the write lock, writes them to the store and, while the store works
+    /// on that (its transaction is issued on the first poll), sends this client's `changes` to
+    /// the other tabs and emits the events: their cost overlaps the write's instead of adding to
+    /// it. Resolves once the write is done.
     async fn commit(
         &self,
         session: &Rc<Session>,
+        changes: &[ChangeEnvelope],
         apply: &mut dyn FnMut(&mut LocalState, &mut Effects),
     ) {
-        let guard = session.write_lock.lock().await;
+        let _guard = session.write_lock.lock().await;
         let (batch, events) = {
             let mut state = session.state.borrow_mut();
             let mut fx = Effects::new(&state);
@@ -238,18 +243,25 @@ impl Engine {
             let events = fx.events(&state, self.style());
             (fx.batch, events)
         };
-        if !batch.is_empty() {
-            // The server already holds these changes; memory keeps them, and a store that failed
-            // converges at the next sync because its cursor did not move.
-            if let Err(e) = session.store.apply(&batch).await {
-                self.inner
-                    .hooks
-                    .log_error(&format!("could not save changes locally: {e}"));
-            }
+        let mut write = session.store.apply(&batch);
+        // The first poll runs the write up to its first await (with an empty batch, to the end).
+        let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+        if !changes.is_empty() {
+            self.inner.hooks.share_with_tabs(changes);
         }
-        drop(guard);
         for event in events {
             self.inner.hooks.emit(event);
+        }
+        let written = match first {
+            Poll::Ready(r) => r,
+            Poll::Pending => write.await,
+        };
+        // The server already holds these changes; memory keeps them, and a store that failed
+        // converges at the next sync because its cursor did not move.
+        if let Err(e) = written {
+            self.inner
+                .hooks
+                .log_error(&format!("could not save changes locally: {e}"));
         }
     }
 
@@ -297,7 +309,7 @@ impl Engine {
                 continue;
             }
             let more = reply.has_more;
-            self.commit(session, &mut |state, fx| {
+            self.commit(session, &[], &mut |state, fx| {
                 for env in &reply.changes {
                     state.apply(&env.change, env.seq, Origin::Remote, fx);
                 }
@@ -355,7 +367,7 @@ impl Engine {
             });
         }
         let newer = pages.iter().any(|p| p.cursor > cursor);
-        self.commit(session, &mut |state, fx| {
+        self.commit(session, &[], &mut |state, fx| {
             state.reset(&pages, mark, fx);
             state.cursor = cursor;
             fx.batch.cursor = Some(cursor);
@@ -376,7 +388,7 @@ impl Engine {
     }
 
     async fn apply_pushes(&self, session: &Rc<Session>, envelopes: Vec<ChangeEnvelope>) {
-        self.commit(session, &mut |state, fx| {
+        self.commit(session, &[], &mut |state, fx| {
             for envelope in &envelopes {
                 state.apply(&envelope.change, envelope.seq, Origin::Remote, fx);
                 // Only a contiguous push moves the cursor; a gap is filled by the next sync.
@@ -392,7 +404,7 @@ impl Engine {
     /// Changes another tab of this user made (BroadcastChannel), with their feed seqs.
     pub async fn on_tab_changes(&self, changes: Vec<ChangeEnvelope>) {
         let Ok(session) = self.session() else { return };
-        self.commit(&session, &mut |state, fx| {
+        self.commit(&session, &[], &mut |state, fx| {
             for env in &changes {
                 state.apply(&env.change, env.seq, Origin::Remote, fx);
             }
@@ -405,13 +417,12 @@ impl Engine {
         if !self.is_current(session) || changes.is_empty() {
             return;
         }
-        self.commit(session, &mut |state, fx| {
+        self.commit(session, &changes, &mut |state, fx| {
             for env in &changes {
                 state.apply(&env.change, env.seq, Origin::Local, fx);
             }
         })
         .await;
-        self.inner.hooks.share_with_tabs(&changes);
     }
 
     pub async fn get_conversation_list(
