@@ -69,11 +69,14 @@ fn number_text(n: f64) -> String {
     let sign = if n < 0.0 { "-" } else { "" };
     let a = n.abs();
     if a >= 1e18 {
-        return format!(
-            "{sign}{}e+{}",
-            (a / 10f64.powi(a.log10() as i32)) as u64,
-            a.log10() as i32
-        );
+        // The leading digit and the exponent, by division: no libm log10 in the wasm.
+        let (mut p, mut e) = (1.0, 0);
+        while a >= p * 10.0 {
+            p *= 10.0;
+            e += 1;
+        }
+        // p is 10^e up to a few ulps per multiplication: nudge the quotient past them.
+        return format!("{sign}{}e+{e}", (a / p + 1e-9) as u64);
     }
     let int = a.trunc() as u64;
     let mut frac = ((a - a.trunc()) * 1e9).round() as u64;
@@ -306,6 +309,9 @@ mod tests {
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Infinity"),
             (9007199254740993.0, "9007199254740992"),
+            (1e21, "1e+21"),
+            (-3e300, "-3e+300"),
+            (f64::MAX, "1e+308"),
         ] {
             assert_eq!(number_text(n), text);
         }
