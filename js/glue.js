@@ -97,7 +97,7 @@ const TOMBSTONES = "tombstones";
 const MESSAGES = "messages";
 const META = "meta";
 const VERSIONS = "versions"; // conversationID → the feed version of what is stored of it
-const BY_VERSION = "byVersion"; // VERSIONS' index on the version (the value itself)
+const BY_VERSION = "byVersion"; // the index on the version (VERSIONS' value; from MIGRATIONS[3], the record's `v`)
 const CURSOR = "cursor";
 const STORES = [CONVERSATIONS, TOMBSTONES, MESSAGES, META, VERSIONS]; // as numbered by src/idb_store.rs
 const [C, T, , X, V] = STORES.map((_, i) => i);
@@ -328,7 +328,6 @@ function apply(db, versionIds, floor, readCursor, prune, early, decide) {
     const cursor = readCursor ? store(META).get(CURSOR) : undefined;
     const all = prune ? home.getAll() : undefined;
     issue(early);
-    // Requests of one transaction complete in order: the last read's success means all are read.
     const write = () => {
       try {
         const found = new Map(newer?.result.map((c) => [c.conversationID, c.v]));
@@ -337,6 +336,7 @@ function apply(db, versionIds, floor, readCursor, prune, early, decide) {
         fail(e);
       }
     };
+    // Requests of one transaction complete in order: the last read's success means all are read.
     const last = all ?? cursor ?? newer;
     last ? (last.onsuccess = write) : write();
   });
