@@ -66,6 +66,7 @@ const SIZE_STEPS = [
   ["review: records packed through one add() per field; the reply decoder is futures-util's map", 64904, 8635],
   ["IndexedDB schema 4: one record per conversation (its fields, tombstone and version; a deletion is one put); events and the tabs' notice while the store writes (speed)", 64987, 8867],
   ["a large number's text by division, without libm's log10", 64564, 8867],
+  ["writes of up to 8 conversations read their records with their versions: no read after the decision (push ingest)", 64567, 8940],
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -99,6 +99,7 @@ const META = "meta";
 const VERSIONS = "versions"; // conversationID → the feed version of what is stored of it
 const BY_VERSION = "byVersion"; // the index on the version (VERSIONS' value; from MIGRATIONS[3], the record's `v`)
 const CURSOR = "cursor";
+const FEW = 8; // conversations a write reads one by one (`apply`)
 const STORES = [CONVERSATIONS, TOMBSTONES, MESSAGES, META, VERSIONS]; // as numbered by src/idb_store.rs
 const [C, T, , X, V] = STORES.map((_, i) => i);
 
@@ -307,7 +308,8 @@ function messages(db, id, upper, upperOpen, count) {
 function apply(db, versionIds, floor, readCursor, prune, early, decide) {
   return run(db, [CONVERSATIONS, MESSAGES, META], "readwrite", (tx, fail) => {
     const store = (n) => tx.objectStore(n);
-    const issue = (ops) => parse(ops, (n, op, a, b) => {
+    // `known`: stored records already read, by conversationID (undefined: none is stored).
+    const issue = (ops, known) => parse(ops, (n, op, a, b) => {
       const s = store(HOME[n]);
       op === 3 ? s.delete(IDBKeyRange.bound([b, -Infinity], [b, a])) : op === 4 ? each(a, b, (v) => s.put(v)) : s[op ? "add" : "put"](a, b);
     }).forEach((p, id) => {
@@ -317,27 +319,32 @@ function apply(db, versionIds, floor, readCursor, prune, early, decide) {
       };
       // Written whole (record or removal, tombstone, version: a deletion) without a read.
       if (Object.keys(p).length > 2) return write();
+      if (known?.has(id)) return write(known.get(id));
       const get = s.get(id);
       get.onsuccess = () => write(get.result);
     });
-    // Usually none is newer than the batch (its versions are the newest changes): one request
-    // instead of one per conversation (a batch of old versions, such as a lagging tab's, reads
-    // more, never wrongly).
+    // A few conversations (a push, a send) are read whole, one request each: their versions, and
+    // what a partial write keeps. Of more (a deletion list, a sync page), only the records newer
+    // than the batch's oldest version, through the index: usually none (a batch's versions are
+    // the newest changes), and a batch of old versions, such as a lagging tab's, reads more,
+    // never wrongly.
     const home = versionIds.length || prune ? store(CONVERSATIONS) : undefined;
-    const newer = versionIds.length ? home.index(BY_VERSION).getAll(IDBKeyRange.lowerBound(floor, true)) : undefined;
+    const few = versionIds.length <= FEW;
+    const gets = few ? versionIds.map((id) => home.get(id)) : [];
+    const newer = few ? undefined : home.index(BY_VERSION).getAll(IDBKeyRange.lowerBound(floor, true));
     const cursor = readCursor ? store(META).get(CURSOR) : undefined;
     const all = prune ? home.getAll() : undefined;
     issue(early);
     const write = () => {
       try {
-        const found = new Map(newer?.result.map((c) => [c.conversationID, c.v]));
-        issue(decide(reads(versionIds.map((id) => found.get(id)), cursor?.result, all?.result)));
+        const known = new Map(few ? gets.map((g, i) => [versionIds[i], g.result]) : newer.result.map((c) => [c.conversationID, c]));
+        issue(decide(reads(versionIds.map((id) => known.get(id)?.v), cursor?.result, all?.result)), known);
       } catch (e) {
         fail(e);
       }
     };
     // Requests of one transaction complete in order: the last read's success means all are read.
-    const last = all ?? cursor ?? newer;
+    const last = all ?? cursor ?? newer ?? gets.at(-1);
     last ? (last.onsuccess = write) : write();
   });
 }
