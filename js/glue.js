@@ -296,8 +296,8 @@ function messages(db, id, upper, upperOpen, count) {
 }
 
 /** One readwrite transaction (over every object store: the SDK's writes are one at a time
- *  anyway): reads the stored versions of `versionIds` that are above `floor` (`WritePlan::floor`:
- *  the others cannot refuse a write, and are reported as undefined), the cursor (`readCursor`)
+ *  anyway): reads the stored versions of `versionIds` (of a large batch, only those above `floor`,
+ *  `WritePlan::floor`: the others cannot refuse a write, and are reported as undefined), the cursor (`readCursor`)
  *  and, for a reset (`prune`), the stored conversation IDs and every stored version; issues the
  *  `early` writes (which no read decides: the backend works on them while the reads come back and
  *  Rust decides); then, while the transaction is still active, `decide([versions, cursor, ids,
