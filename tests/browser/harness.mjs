@@ -154,15 +154,19 @@ export async function reloadClient(page, serverURL, user, opts = {}) {
 
 /**
  * Polls `predicateSource` (a JS expression or async function body string evaluated in the page,
- * e.g. "(await listIDs()).length === 0") until it is truthy; throws with `what` after timeoutMs.
+ * e.g. "(await listIDs()).length === 0") until it is truthy; throws with `what` after timeoutMs,
+ * and with the value of `stateSource` (another page expression) if given, to tell which part failed.
  */
-export async function waitFor(page, predicateSource, timeoutMs = 5000, what = predicateSource) {
+export async function waitFor(page, predicateSource, timeoutMs = 5000, what = predicateSource, stateSource) {
   const deadline = Date.now() + timeoutMs;
   let last;
   for (;;) {
     last = await page.evaluate(`(async () => (${predicateSource}))()`);
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline) {
+      const state = stateSource ? `; state: ${JSON.stringify(await page.evaluate(`(async () => (${stateSource}))()`))}` : "";
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${JSON.stringify(last)})${state}`);
+    }
     await sleep(50);
   }
 }

@@ -11,7 +11,7 @@ import {
 const N = 100;
 let server, browser, context, page;
 before(async () => {
-  // A 1 KiB queue: one batch delete (N conversationDeleted frames at once) overflows it.
+  // A 1 KiB queue: one batch delete (N conversationDeleted frames, queued as one unit) overflows it.
   server = await startServer({ sync: true, args: ["--dev-ws-queue-bytes", "1024"] });
   browser = await launchBrowser();
   for (let i = 0; i < N; i++) await sendAs(server.url, `peer${i}`, "c2c_alice", `hi ${i}`);
@@ -26,7 +26,9 @@ test("a dropped slow socket reconnects, resyncs, and every deletion arrives exac
   // Another device of alice deletes everything in one batch.
   await api(server.url, "alice", "POST", "/v1/conversations/delete", { conversationIDList: ids, clearMessage: false });
   await waitFor(page, `(await listIDs()).length === 0 && eventsNamed("onConnectSuccess").length >= 2`, 30_000,
-    "list empty and the push reconnected");
+    "list empty and the push reconnected",
+    `({ left: (await listIDs()).length, connects: eventsNamed("onConnectSuccess").length,
+        failed: eventsNamed("onConnectFailed").length })`);
   await new Promise((r) => setTimeout(r, 500)); // late duplicates would show up here
   const deleted = (await eventsOf(page, "onConversationDeleted")).flatMap((e) => e.args[0]);
   assert.equal(deleted.length, N, "each deletion reported once");

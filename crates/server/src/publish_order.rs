@@ -72,11 +72,9 @@ impl OrderedPublisher {
                     queues.remove(user);
                     return;
                 }
-                std::mem::take(&mut q.pending)
+                Vec::from(std::mem::take(&mut q.pending))
             };
-            for env in &batch {
-                self.sink.publish(user, env);
-            }
+            self.sink.publish(user, &batch);
         }
     }
 }
@@ -88,11 +86,9 @@ mod tests {
 
     struct Record(Mutex<Vec<(String, u64)>>);
     impl ChangeSink for Record {
-        fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
-            self.0
-                .lock()
-                .unwrap()
-                .push((user_id.to_owned(), change.seq));
+        fn publish(&self, user_id: &str, changes: &[ChangeEnvelope]) {
+            let mut all = self.0.lock().unwrap();
+            all.extend(changes.iter().map(|c| (user_id.to_owned(), c.seq)));
         }
     }
 
@@ -184,13 +180,15 @@ mod tests {
     }
 
     impl ChangeSink for Sim {
-        fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
-            let mut seen = self.seen.lock().unwrap();
-            seen.entry(user_id.to_owned()).or_default().push(change.seq);
-            drop(seen);
-            let interleave = self.sched.lock().unwrap().next(2) == 0;
-            if interleave {
-                self.step();
+        fn publish(&self, user_id: &str, changes: &[ChangeEnvelope]) {
+            for change in changes {
+                let mut seen = self.seen.lock().unwrap();
+                seen.entry(user_id.to_owned()).or_default().push(change.seq);
+                drop(seen);
+                let interleave = self.sched.lock().unwrap().next(2) == 0;
+                if interleave {
+                    self.step();
+                }
             }
         }
     }

@@ -137,19 +137,24 @@ impl ChangeSink for Hub {
         clients.clear();
     }
 
-    fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
-        if matches!(change.change, Change::ConversationDeleted { .. }) && !self.sync_deletion {
-            return;
-        }
+    fn publish(&self, user_id: &str, changes: &[ChangeEnvelope]) {
         if !self.lock().contains_key(user_id) {
             return;
         }
         // Serialized once, outside the lock; every socket shares these bytes.
-        let Ok(text) = serde_json::to_string(change) else {
+        let frames: Vec<Utf8Bytes> = changes
+            .iter()
+            .filter(|c| {
+                self.sync_deletion || !matches!(c.change, Change::ConversationDeleted { .. })
+            })
+            .filter_map(|c| serde_json::to_string(c).ok().map(Utf8Bytes::from))
+            .collect();
+        if frames.is_empty() {
             return;
-        };
-        let frame = Utf8Bytes::from(text);
-        let cost = frame.len() + FRAME_OVERHEAD;
+        }
+        // The batch is charged at once, before its first frame can be read: whether it
+        // overflows a queue does not depend on how fast that socket's task happens to run.
+        let cost: usize = frames.iter().map(|f| f.len() + FRAME_OVERHEAD).sum();
         let limit = self.limits.queue_bytes;
         let mut clients = self.lock();
         let Some(list) = clients.get_mut(user_id) else {
@@ -161,7 +166,7 @@ impl ChangeSink for Hub {
                 c.state.overflowed.store(true, Ordering::Relaxed);
                 return false; // dropping the sender ends the socket's queue
             }
-            c.tx.send(frame.clone()).is_ok()
+            frames.iter().all(|f| c.tx.send(f.clone()).is_ok())
         });
         if list.is_empty() {
             clients.remove(user_id);
@@ -178,5 +183,60 @@ impl Drop for Subscription {
                 clients.remove(&self.user_id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deleted(seq: u64) -> ChangeEnvelope {
+        ChangeEnvelope {
+            seq,
+            change: Change::ConversationDeleted {
+                conversation_id: format!("c2c_peer{seq}"),
+                clear_message: false,
+                upto_seq: 0,
+            },
+        }
+    }
+
+    fn hub(queue_bytes: usize) -> Arc<Hub> {
+        Hub::new(
+            true,
+            WsLimits {
+                queue_bytes,
+                ..WsLimits::default()
+            },
+        )
+    }
+
+    #[test]
+    fn a_batch_over_the_queue_bound_overflows_whole() {
+        let hub = hub(1024);
+        let mut sub = hub.subscribe("alice").unwrap();
+        let batch: Vec<_> = (1..=20).map(deleted).collect();
+        hub.publish("alice", &batch);
+        assert!(sub.overflowed());
+        // Not one frame of it was queued: the socket closes at once, its client resyncs.
+        assert!(sub.rx.try_recv().is_err());
+        assert!(!hub.wants("alice"), "the socket left the registry");
+    }
+
+    #[test]
+    fn batches_that_fit_are_queued_in_order_and_read_frames_free_room() {
+        let hub = hub(1024);
+        let mut sub = hub.subscribe("alice").unwrap();
+        for round in 0..10u64 {
+            let batch: Vec<_> = (1..=3).map(|i| deleted(round * 3 + i)).collect();
+            hub.publish("alice", &batch);
+            for want in &batch {
+                let frame = sub.rx.try_recv().expect("queued");
+                sub.dequeued(&frame);
+                let got: ChangeEnvelope = serde_json::from_str(frame.as_str()).unwrap();
+                assert_eq!(got.seq, want.seq);
+            }
+        }
+        assert!(!sub.overflowed());
     }
 }

@@ -13,9 +13,11 @@ use chat_core::wire::{
 };
 
 /// Receives committed changes (the WebSocket push). Called outside the database lock, one
-/// thread at a time per user, in that user's feed order; must not block.
+/// thread at a time per user, in that user's feed order; must not block. `changes` are
+/// consecutive entries of one user, queued as one unit (a batch that does not fit a socket's
+/// queue overflows it whatever the socket has read meanwhile).
 pub trait ChangeSink: Send + Sync {
-    fn publish(&self, user_id: &str, change: &ChangeEnvelope);
+    fn publish(&self, user_id: &str, changes: &[ChangeEnvelope]);
 
     /// Whether `user_id` has listeners here (a shared-database backend skips reading the entries
     /// of users held by other instances).

@@ -25,7 +25,7 @@ impl GatedSink {
 }
 
 impl ChangeSink for GatedSink {
-    fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
+    fn publish(&self, user_id: &str, changes: &[ChangeEnvelope]) {
         if user_id == "fan" {
             let mut released = self.released.lock().unwrap();
             while !*released {
@@ -33,7 +33,8 @@ impl ChangeSink for GatedSink {
             }
         }
         let mut seen = self.seen.lock().unwrap();
-        seen.entry(user_id.to_owned()).or_default().push(change.seq);
+        let list = seen.entry(user_id.to_owned()).or_default();
+        list.extend(changes.iter().map(|c| c.seq));
     }
 }
 

@@ -18,11 +18,10 @@ use std::time::Duration;
 struct Recorder(Mutex<HashMap<String, Vec<ChangeEnvelope>>>);
 
 impl ChangeSink for Recorder {
-    fn publish(&self, user_id: &str, change: &ChangeEnvelope) {
+    fn publish(&self, user_id: &str, changes: &[ChangeEnvelope]) {
         let mut all = self.0.lock().unwrap();
-        all.entry(user_id.to_owned())
-            .or_default()
-            .push(change.clone());
+        let list = all.entry(user_id.to_owned()).or_default();
+        list.extend_from_slice(changes);
     }
 }
 

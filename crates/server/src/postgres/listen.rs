@@ -9,6 +9,7 @@ use super::{FEED_CHANNEL, R};
 use crate::storage::ChangeSink;
 use crate::stored_rows::{self, StoredEntry, MESSAGE_COLUMNS};
 use chat_core::model::Message;
+use chat_core::wire::ChangeEnvelope;
 use deadpool_postgres::Pool;
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -198,6 +199,9 @@ async fn deliver(pool: &Pool, sink: &dyn ChangeSink, batch: &[(String, u64)]) ->
     if rows.len() != users.len() {
         return Err(crate::error::server_error("a notified feed entry is missing").into());
     }
+    // Each user's entries go to the sink as one batch, in feed order.
+    let mut by_user: Vec<(String, Vec<ChangeEnvelope>)> = Vec::new();
+    let mut slot: HashMap<String, usize> = HashMap::new();
     for row in &rows {
         let entry = StoredEntry {
             body: row.get(1),
@@ -211,7 +215,15 @@ async fn deliver(pool: &Pool, sink: &dyn ChangeSink, batch: &[(String, u64)]) ->
             .map(|w| w.map(|(_, _, conv)| conv.to_owned()));
         let loaded = [joined(row, 5, last), joined(row, 10, new)];
         let user: String = row.get(0);
-        sink.publish(&user, &entry.complete(loaded));
+        let change = entry.complete(loaded);
+        let at = *slot.entry(user.clone()).or_insert_with(|| {
+            by_user.push((user, Vec::new()));
+            by_user.len() - 1
+        });
+        by_user[at].1.push(change);
+    }
+    for (user, changes) in &by_user {
+        sink.publish(user, changes);
     }
     Ok(())
 }
