@@ -648,13 +648,18 @@ impl Engine {
             Some(msg_id) => Some(self.seq_of(&session, &canonical, msg_id).await?),
         };
         let messages = match self.server_history(&canonical, count, before_seq).await {
-            Ok(fresh) => {
+            Ok(mut fresh) => {
                 if !fresh.is_empty() && self.is_current(&session) {
+                    let _guard = session.write_lock.lock().await;
+                    // A deletion with its history, applied while the page was read, hid part of
+                    // it: that part is neither cached nor returned. (Under the write lock: the
+                    // deletion's own clear of the store is done.)
+                    let hidden = session.state.borrow().hidden_upto(&canonical);
+                    fresh.retain(|m| m.seq > hidden);
                     let batch = crate::store::StoreBatch {
                         put_messages: fresh.clone(),
                         ..Default::default()
                     };
-                    let _guard = session.write_lock.lock().await;
                     if let Err(e) = session.store.apply(&batch).await {
                         self.inner
                             .hooks

@@ -263,6 +263,14 @@ impl LocalState {
     }
 
     /// The feed seq of the newest change applied to a conversation (0 when unknown).
+    /// The seq up to which a deletion with its history hid the conversation's messages (0: none).
+    pub fn hidden_upto(&self, id: &str) -> u64 {
+        self.tombs
+            .get(id)
+            .filter(|t| t.cleared)
+            .map_or(0, |t| t.upto_seq)
+    }
+
     pub fn version(&self, id: &str) -> u64 {
         self.versions
             .get(id)
@@ -325,7 +333,7 @@ impl LocalState {
     ) {
         let id = &inc.conversation_id;
         let tomb = self.tombs.get(id);
-        let hidden_upto = tomb.filter(|t| t.cleared).map_or(0, |t| t.upto_seq);
+        let hidden_upto = self.hidden_upto(id);
         if let Some(m) = message.filter(|m| m.seq > hidden_upto) {
             fx.batch.put_messages.push(m.clone());
         }

@@ -241,6 +241,34 @@ fn local_messages_are_cleared_only_with_clear_message() {
 }
 
 #[test]
+fn a_history_page_read_before_a_clearing_deletion_is_not_cached_after_it() {
+    let (server, alice, bob) = setup();
+    server.sync_deletion.set(true);
+    // While alice's history request is in flight, her other device deletes the conversation
+    // with its history, and that push reaches this device before the history reply does.
+    *alice.transport.push_before_reply.borrow_mut() = Some(alice.engine.clone());
+    let during = server.clone();
+    *alice.transport.during_history.borrow_mut() = Some(Box::new(move || {
+        let request = chat_core::wire::DeleteRequest {
+            conversation_id_list: vec!["c2c_bob".into()],
+            clear_message: true,
+        };
+        during.delete("alice", &request).unwrap();
+    }));
+    let page = alice.history("c2c_bob");
+    *alice.transport.during_history.borrow_mut() = None;
+    assert!(page.is_empty(), "the deletion hid them: {page:?}");
+    assert_eq!(alice.hooks.deleted_ids(), vec!["c2c_bob"]);
+    // Offline, the cache holds none of the hidden messages, nor after the conversation is back.
+    server.fail_next(ErrorCode::NetworkDisconnected);
+    assert!(alice.history("c2c_bob").is_empty());
+    bob.send("c2c_alice", "after clear");
+    alice.deliver_pushes();
+    server.fail_next(ErrorCode::NetworkDisconnected);
+    assert_eq!(alice.history("c2c_bob"), vec!["after clear"]);
+}
+
+#[test]
 fn new_message_brings_it_back_but_old_or_duplicate_does_not() {
     let (server, alice, bob) = setup();
     // A push of the pre-deletion state, delivered late, must not resurrect it.

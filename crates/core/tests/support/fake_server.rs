@@ -398,6 +398,8 @@ pub struct FakeTransport {
     pub push_before_reply: RefCell<Option<chat_core::Engine>>,
     /// Runs while a `changes` request is in flight (after the reply is computed).
     pub during_changes: RefCell<Option<Box<dyn Fn()>>>,
+    /// Runs while a `history` request is in flight (after the reply is computed).
+    pub during_history: RefCell<Option<Box<dyn Fn()>>>,
     /// When set, a `changes` reply, once computed, waits until the test releases this lock.
     pub gate: RefCell<Option<Rc<futures_util::lock::Mutex<()>>>>,
 }
@@ -410,6 +412,7 @@ impl FakeTransport {
             pushes: RefCell::new(Vec::new()),
             push_before_reply: RefCell::new(None),
             during_changes: RefCell::new(None),
+            during_history: RefCell::new(None),
             gate: RefCell::new(None),
         }
     }
@@ -484,8 +487,14 @@ impl Transport for FakeTransport {
         before_seq: Option<u64>,
     ) -> Result<HistoryReply> {
         let user = self.user()?;
-        self.server
-            .history(&user, conversation_id, count, before_seq)
+        let reply = self
+            .server
+            .history(&user, conversation_id, count, before_seq);
+        if let Some(f) = self.during_history.borrow().as_ref() {
+            f();
+        }
+        self.flush_early_pushes().await;
+        reply
     }
 
     async fn mark_read(&self, conversation_id: &str) -> Result<ReadReply> {
