@@ -669,10 +669,16 @@ impl Engine {
                 fresh
             }
             Err(e) if e.is(ErrorCode::NetworkDisconnected) || e.is(ErrorCode::RequestTimeout) => {
-                session
+                let mut cached = session
                     .store
                     .messages(&canonical, before_seq, count)
-                    .await?
+                    .await?;
+                // A tab sharing the store may have cached a page it read before a deletion
+                // that cleared it (it heard of the deletion later): hidden all the same. Hidden
+                // messages are the oldest, so no visible one is cut from the page.
+                let hidden = session.state.borrow().hidden_upto(&canonical);
+                cached.retain(|m| m.seq > hidden);
+                cached
             }
             Err(e) => return Err(e),
         };

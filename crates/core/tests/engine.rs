@@ -269,6 +269,58 @@ fn a_history_page_read_before_a_clearing_deletion_is_not_cached_after_it() {
 }
 
 #[test]
+fn cached_messages_a_clearing_deletion_hid_stay_hidden_whoever_wrote_them() {
+    // Two tabs share one store. One tab reads a page, the other deletes the conversation with
+    // its history and clears the store, and then the first tab's late page lands in the store:
+    // the store holds messages the deletion hid. Reads from the cache must not show them, in
+    // this tab, in the other, or after a reload.
+    let server = FakeServer::new();
+    server.sync_deletion.set(true);
+    let opener = Rc::new(MemoryOpener::default());
+    let tab1 = device_with_opener(&server, "alice", IdStyle::Native, opener.clone());
+    let tab2 = device_with_opener(&server, "alice", IdStyle::Native, opener.clone());
+    let bob = device(&server, "bob", IdStyle::Native);
+    bob.send("c2c_alice", "one");
+    bob.send("c2c_alice", "two");
+    tab1.deliver_pushes();
+    tab2.deliver_pushes();
+    let page = block_on(server_history_page(&tab2));
+    tab1.delete(&["c2c_bob"], true).expect("delete");
+    tab2.deliver_pushes();
+    let namespace = tab2.engine.namespace().unwrap();
+    let store = block_on(chat_core::store::StoreOpener::open(&*opener, &namespace)).unwrap();
+    let late = chat_core::store::StoreBatch {
+        put_messages: page,
+        ..Default::default()
+    };
+    block_on(store.apply(&late)).unwrap();
+    for tab in [&tab1, &tab2] {
+        server.fail_next(ErrorCode::NetworkDisconnected);
+        let h = tab.history("c2c_bob");
+        assert!(h.is_empty(), "cleared messages shown: {h:?}");
+    }
+    let reload = device_with_opener(&server, "alice", IdStyle::Native, opener);
+    server.fail_next(ErrorCode::NetworkDisconnected);
+    assert!(
+        reload.history("c2c_bob").is_empty(),
+        "cleared messages shown after a reload"
+    );
+    // A message after the deletion is shown, from the cache too.
+    bob.send("c2c_alice", "three");
+    reload.deliver_pushes();
+    server.fail_next(ErrorCode::NetworkDisconnected);
+    assert_eq!(reload.history("c2c_bob"), vec!["three"]);
+}
+
+/// alice's history of c2c_bob as the server gives it (a page some tab read and caches late).
+async fn server_history_page(tab: &Device) -> Vec<chat_core::Message> {
+    chat_core::transport::Transport::history(&*tab.transport, "c2c_bob", 20, None)
+        .await
+        .unwrap()
+        .message_list
+}
+
+#[test]
 fn new_message_brings_it_back_but_old_or_duplicate_does_not() {
     let (server, alice, bob) = setup();
     // A push of the pre-deletion state, delivered late, must not resurrect it.
