@@ -430,9 +430,10 @@ impl LocalState {
         };
         let cursor_of = |id: &str| prune.cursor_of(id);
         let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);
-        let by_id: HashMap<&str, &Conversation> = server
+        // The map type the state already has (one more type is one more copy of the map code).
+        let by_id: HashMap<String, u64> = server
             .iter()
-            .map(|c| (c.conversation_id.as_str(), c))
+            .map(|c| (c.conversation_id.clone(), 0))
             .collect();
         // A reset skips feed entries, so a deletion that cleared history may never be seen
         // here: cached messages older than each conversation's newest one are forgotten (the
@@ -455,7 +456,7 @@ impl LocalState {
         }
         let gone: Vec<(String, u64)> = self
             .live()
-            .filter(|c| !by_id.contains_key(c.conversation_id.as_str()))
+            .filter(|c| !by_id.contains_key(&c.conversation_id))
             .filter(|c| {
                 let id = &c.conversation_id;
                 !self.newer_than(id, cursor_of(id), mark)
