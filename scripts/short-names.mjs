@@ -5,8 +5,8 @@
 //
 // Usage: node scripts/short-names.mjs <pkg-dir> (after wasm-opt, before esbuild). Runs
 // `wasm-opt --minify-imports-and-exports-and-modules` on <pkg-dir>/chat_sdk_bg.wasm and rewrites
-// chat_sdk.js (the import object and every `wasm.<export>`), chat_sdk.d.ts and
-// chat_sdk_bg.wasm.d.ts (the export types) to match; exits 1, leaving the files alone, when
+// chat_sdk.js (the import object and every `wasm.<export>`) and chat_sdk_bg.wasm.d.ts (the
+// export types) to match (scripts/build bundles chat_sdk.js and ships no chat_sdk.d.ts); exits 1, leaving the files alone, when
 // the glue does not have the shape this expects.
 import { execFileSync } from "node:child_process";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -80,6 +80,5 @@ const renameTypes = (path, re) => {
   writeFileSync(path, text);
 };
 writeFileSync(gluePath, glue);
-renameTypes(join(dir, "chat_sdk.d.ts"), /(readonly )(\w+)(:)/g);
 renameTypes(join(dir, "chat_sdk_bg.wasm.d.ts"), /(export const )(\w+)(:)/g);
 renameSync(out, wasmPath);

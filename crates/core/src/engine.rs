@@ -654,8 +654,7 @@ impl Engine {
                     // A deletion with its history, applied while the page was read, hid part of
                     // it: that part is neither cached nor returned. (Under the write lock: the
                     // deletion's own clear of the store is done.)
-                    let hidden = session.state.borrow().hidden_upto(&canonical);
-                    fresh.retain(|m| m.seq > hidden);
+                    session.state.borrow().drop_hidden(&canonical, &mut fresh);
                     let batch = crate::store::StoreBatch {
                         put_messages: fresh.clone(),
                         ..Default::default()
@@ -676,8 +675,7 @@ impl Engine {
                 // A tab sharing the store may have cached a page it read before a deletion
                 // that cleared it (it heard of the deletion later): hidden all the same. Hidden
                 // messages are the oldest, so no visible one is cut from the page.
-                let hidden = session.state.borrow().hidden_upto(&canonical);
-                cached.retain(|m| m.seq > hidden);
+                session.state.borrow().drop_hidden(&canonical, &mut cached);
                 cached
             }
             Err(e) => return Err(e),

@@ -271,6 +271,13 @@ impl LocalState {
             .map_or(0, |t| t.upto_seq)
     }
 
+    /// Drops from a history page (from the server or the cache) what a deletion with its history
+    /// hid.
+    pub fn drop_hidden(&self, id: &str, page: &mut Vec<Message>) {
+        let hidden = self.hidden_upto(id);
+        page.retain(|m| m.seq > hidden);
+    }
+
     pub fn version(&self, id: &str) -> u64 {
         self.versions
             .get(id)
@@ -430,8 +437,9 @@ impl LocalState {
         };
         let cursor_of = |id: &str| prune.cursor_of(id);
         let floor = pages.iter().map(|p| p.cursor).min().unwrap_or(0);
-        // The map type the state already has (one more type is one more copy of the map code).
-        let by_id: HashMap<String, u64> = server
+        // The IDs the server listed, as a set (values unused) of the map type the state already
+        // has: one more map type is one more copy of the map code in the wasm.
+        let listed: HashMap<String, u64> = server
             .iter()
             .map(|c| (c.conversation_id.clone(), 0))
             .collect();
@@ -456,7 +464,7 @@ impl LocalState {
         }
         let gone: Vec<(String, u64)> = self
             .live()
-            .filter(|c| !by_id.contains_key(&c.conversation_id))
+            .filter(|c| !listed.contains_key(&c.conversation_id))
             .filter(|c| {
                 let id = &c.conversation_id;
                 !self.newer_than(id, cursor_of(id), mark)

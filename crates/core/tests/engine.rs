@@ -284,7 +284,11 @@ fn cached_messages_a_clearing_deletion_hid_stay_hidden_whoever_wrote_them() {
     bob.send("c2c_alice", "two");
     tab1.deliver_pushes();
     tab2.deliver_pushes();
-    let page = block_on(server_history_page(&tab2));
+    // A page tab2 read, cached only after tab1's deletion below.
+    let page = server
+        .history("alice", "c2c_bob", 20, None)
+        .unwrap()
+        .message_list;
     tab1.delete(&["c2c_bob"], true).expect("delete");
     tab2.deliver_pushes();
     let namespace = tab2.engine.namespace().unwrap();
@@ -310,14 +314,6 @@ fn cached_messages_a_clearing_deletion_hid_stay_hidden_whoever_wrote_them() {
     reload.deliver_pushes();
     server.fail_next(ErrorCode::NetworkDisconnected);
     assert_eq!(reload.history("c2c_bob"), vec!["three"]);
-}
-
-/// alice's history of c2c_bob as the server gives it (a page some tab read and caches late).
-async fn server_history_page(tab: &Device) -> Vec<chat_core::Message> {
-    chat_core::transport::Transport::history(&*tab.transport, "c2c_bob", 20, None)
-        .await
-        .unwrap()
-        .message_list
 }
 
 #[test]
