@@ -234,11 +234,11 @@ function loaded(records, cursor) {
   return [...packConversations(live), ...rest];
 }
 
-/** What `decide` reads: the stored versions, the cursor and, of every stored record (`all`, a
- *  reset's), the conversation IDs and all versions. */
-const reads = (stored, cursor, all) => {
-  const [live, , ...versions] = all ? split(all, -1) : [];
-  return [stored, cursor, live?.map((c) => c.conversationID), ...versions];
+/** What `decide` reads: the stored versions, the cursor, of every stored record (`all`, a
+ *  reset's) the conversation IDs and all versions, and the stored tombstones `tombs`. */
+const reads = (stored, cursor, all, tombs) => {
+  const [live, , keys, values] = all ? split(all, -1) : [];
+  return [stored, cursor, live?.map((c) => c.conversationID), keys, values, tombs];
 };
 
 /** Calls `f` with each of `values` but those at the indexes `skip`. */
@@ -297,15 +297,16 @@ function messages(db, id, upper, upperOpen, count) {
 
 /** One readwrite transaction (over every object store: the SDK's writes are one at a time
  *  anyway): reads the stored versions of `versionIds` (of a large batch, only those above `floor`,
- *  `WritePlan::floor`: the others cannot refuse a write, and are reported as undefined), the cursor (`readCursor`)
+ *  `WritePlan::floor`: the others cannot refuse a write, and are reported as undefined), the
+ *  tombstones of `cachedIds` (`StoreBatch::cached_conversations`), the cursor (`readCursor`)
  *  and, for a reset (`prune`), the stored conversation IDs and every stored version; issues the
  *  `early` writes (which no read decides: the backend works on them while the reads come back and
  *  Rust decides); then, while the transaction is still active, `decide([versions, cursor, ids,
- *  keys, values])` (Rust) returns the other writes. Writes are a flat array of [store (index in
+ *  keys, values, tombstones])` (Rust) returns the other writes. Writes are a flat array of [store (index in
  *  STORES), op, a, b]: op 0 put(a, b), 1 delete(a), 2 add(a, b), 3 delete conversation b's
  *  messages with seq ≤ a, 4 put each of the array a except the indexes in b. The records of
  *  conversations, tombstones and versions are one object store's (`parse`, `compose`). */
-function apply(db, versionIds, floor, readCursor, prune, early, decide) {
+function apply(db, versionIds, floor, readCursor, prune, cachedIds, early, decide) {
   return run(db, [CONVERSATIONS, MESSAGES, META], "readwrite", (tx, fail) => {
     const store = (n) => tx.objectStore(n);
     // `known`: stored records already read, by conversationID (undefined: none is stored).
@@ -332,19 +333,21 @@ function apply(db, versionIds, floor, readCursor, prune, early, decide) {
     const few = versionIds.length <= FEW;
     const gets = few ? versionIds.map((id) => home.get(id)) : [];
     const newer = few ? undefined : home.index(BY_VERSION).getAll(IDBKeyRange.lowerBound(floor, true));
+    const tombs = cachedIds.map((id) => store(CONVERSATIONS).get(id));
     const cursor = readCursor ? store(META).get(CURSOR) : undefined;
     const all = prune ? home.getAll() : undefined;
     issue(early);
     const write = () => {
       try {
         const known = new Map(few ? gets.map((g, i) => [versionIds[i], g.result]) : newer.result.map((c) => [c.conversationID, c]));
-        issue(decide(reads(versionIds.map((id) => known.get(id)?.v), cursor?.result, all?.result)), known);
+        const stored = reads(versionIds.map((id) => known.get(id)?.v), cursor?.result, all?.result, tombs.map((g) => g.result?.t));
+        issue(decide(stored), known);
       } catch (e) {
         fail(e);
       }
     };
     // Requests of one transaction complete in order: the last read's success means all are read.
-    const last = all ?? cursor ?? newer ?? gets.at(-1);
+    const last = all ?? cursor ?? tombs.at(-1) ?? newer ?? gets.at(-1);
     last ? (last.onsuccess = write) : write();
   });
 }
@@ -424,10 +427,11 @@ class Memory {
 
   /** `apply` above. No write can fail here: an add (made only by the test hook that fails an
    *  IndexedDB transaction) is a put. */
-  async apply(versionIds, _floor, readCursor, prune, early, decide) {
+  async apply(versionIds, _floor, readCursor, prune, cachedIds, early, decide) {
     const [records, meta, messages] = this.s;
     const ops = [...early, ...decide(reads(versionIds.map((id) => records.get(id)?.v),
-      readCursor ? meta.get(CURSOR) : undefined, prune ? [...records.values()] : undefined))];
+      readCursor ? meta.get(CURSOR) : undefined, prune ? [...records.values()] : undefined,
+      cachedIds.map((id) => records.get(id)?.t)))];
     parse(ops, (n, op, a, b) => {
       if (n === X) return meta.set(b, a);
       if (op === 3) for (const seq of messages.get(b)?.keys() ?? []) seq > a || messages.get(b).delete(seq);

@@ -73,6 +73,7 @@ extern "C" {
         floor: f64,
         read_cursor: bool,
         prune: bool,
+        cached_ids: Array,
         early: Array,
         decide: &Closure<dyn FnMut(Array) -> Array>,
     ) -> Promise;
@@ -313,20 +314,34 @@ struct Decision {
     batch: StoreBatch,
     /// (store, values, the conversation of each value).
     puts: [(u32, JsValue, Vec<String>); 3],
+    /// The seq of each message put.
+    seqs: Vec<u64>,
     fail: bool,
 }
 
 impl Decision {
     /// `reads`: [stored version of each `batch.versions` conversation, stored cursor, and for a
-    /// reset: stored conversation IDs, stored version keys, stored version values].
+    /// reset: stored conversation IDs, stored version keys, stored version values; then the
+    /// stored tombstone of each of the batch's `cached_conversations`].
     fn writes(self, reads: Array) -> Array {
-        let Decision { batch, puts, fail } = self;
+        let Decision {
+            batch,
+            puts,
+            seqs,
+            fail,
+        } = self;
         let read: Array = reads.get(0).unchecked_into();
         let mut stored = Vec::with_capacity(batch.versions.len());
         for i in 0..read.length() {
             stored.push(number(read.get(i)));
         }
-        let plan = WritePlan::new(&batch, &stored, number(reads.get(1)));
+        let read: Array = reads.get(5).unchecked_into();
+        let mut tombstones = Vec::with_capacity(read.length() as usize);
+        for i in 0..read.length() {
+            // An unreadable stored tombstone hides nothing, as none would.
+            tombstones.push(Tombstone::from_js(&read.get(i)).ok());
+        }
+        let plan = WritePlan::new(&batch, &stored, number(reads.get(1))).hiding(&tombstones);
         let pruned = match reads.get(2).dyn_into::<Array>() {
             Ok(list) if batch.prune.is_some() => {
                 let mut ids = Vec::with_capacity(list.length() as usize);
@@ -363,7 +378,11 @@ impl Decision {
             }
             let skipped = Array::new();
             for (i, id) in ids.iter().enumerate() {
-                if !plan.writes(id) {
+                let writes = match seqs.get(i) {
+                    Some(seq) if *store == MESSAGES => plan.writes_message(id, *seq),
+                    _ => plan.writes(id),
+                };
+                if !writes {
                     skipped.push(&(i as u32).into());
                 }
             }
@@ -453,6 +472,14 @@ impl Store for IdbStore {
         for (id, _) in &batch.versions {
             version_ids.push(&id.into());
         }
+        let cached_ids = Array::new();
+        for id in batch.cached_conversations() {
+            cached_ids.push(&id.into());
+        }
+        let mut seqs = Vec::with_capacity(batch.put_messages.len());
+        for m in &batch.put_messages {
+            seqs.push(m.seq);
+        }
         // Message clears take effect whatever is stored (`WritePlan`): issued before the decision.
         let early = Array::new();
         for (id, upto) in &batch.clear_messages {
@@ -469,6 +496,7 @@ impl Store for IdbStore {
                 ..StoreBatch::default()
             },
             puts,
+            seqs,
             fail,
         };
         // Called (once) by JS in the last read's success event, while the transaction is active.
@@ -479,6 +507,7 @@ impl Store for IdbStore {
             WritePlan::floor(batch) as f64,
             batch.cursor.is_some(),
             prune,
+            cached_ids,
             early,
             &decide,
         );

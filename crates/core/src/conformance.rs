@@ -24,13 +24,13 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@cases (#[$test] block_on $block_on) $opener, $prefix;
             put_and_load removal_and_tombstones messages_paging_and_clear namespaces_are_isolated
             reopen_keeps_state batch_order_clear_then_put large_batch newer_record_wins
-            reset_prunes_what_only_the_store_knew);
+            reset_prunes_what_only_the_store_knew cached_history_stays_cleared);
     };
     (#[$test:meta] async, opener = $opener:expr, prefix = $prefix:expr) => {
         $crate::store_conformance_tests!(@cases (#[$test] async) $opener, $prefix;
             put_and_load removal_and_tombstones messages_paging_and_clear namespaces_are_isolated
             reopen_keeps_state batch_order_clear_then_put large_batch newer_record_wins
-            reset_prunes_what_only_the_store_knew);
+            reset_prunes_what_only_the_store_knew cached_history_stays_cleared);
     };
     (@cases $how:tt $opener:expr, $prefix:expr; $($case:ident)*) => {
         mod store_conformance {
@@ -594,5 +594,50 @@ pub async fn reset_prunes_what_only_the_store_knew(opener: &dyn StoreOpener, pre
         vec!["c2c_m".to_owned(), "c2c_n".to_owned()],
         "prune: a write older than the removal refused"
     );
+    store.close().await;
+}
+
+/// A history page read before another tab deleted the conversation with its history, and cached
+/// after that deletion was stored, does not put back what the deletion cleared; a deletion that
+/// kept the history, or another conversation, keeps the whole page.
+pub async fn cached_history_stays_cleared(opener: &dyn StoreOpener, prefix: &str) {
+    let user = &format!("{prefix}cached_history_stays_cleared");
+    let store = opener.open(&ns(user)).await.expect("open");
+    let tomb = |conv: &str, cleared| Tombstone {
+        conversation_id: conv.into(),
+        upto_seq: 5,
+        cleared,
+    };
+    store
+        .apply(&StoreBatch {
+            clear_messages: vec![("c2c_cleared".into(), 5)],
+            put_tombstones: vec![tomb("c2c_cleared", true), tomb("c2c_kept", false)],
+            versions: vec![("c2c_cleared".into(), 10), ("c2c_kept".into(), 11)],
+            ..Default::default()
+        })
+        .await
+        .expect("apply deletions");
+    // One unversioned batch, as a history page is cached: three conversations' messages 3..=7.
+    let page = ["c2c_cleared", "c2c_kept", "c2c_other"]
+        .iter()
+        .flat_map(|c| (3..=7).map(|s| message(c, s)))
+        .collect();
+    store
+        .apply(&StoreBatch {
+            put_messages: page,
+            ..Default::default()
+        })
+        .await
+        .expect("apply page");
+    for (conv, want) in [
+        ("c2c_cleared", vec![7, 6]),
+        ("c2c_kept", vec![7, 6, 5, 4, 3]),
+        ("c2c_other", vec![7, 6, 5, 4, 3]),
+    ] {
+        let seqs: Vec<u64> = (store.messages(conv, None, 10).await.expect("msgs").iter())
+            .map(|m| m.seq)
+            .collect();
+        assert_eq!(seqs, want, "{conv}: cached messages after the deletion");
+    }
     store.close().await;
 }

@@ -57,7 +57,10 @@ impl Store for MemoryStore {
             .iter()
             .map(|(id, _)| s.versions.get(id).copied())
             .collect();
-        let plan = WritePlan::new(batch, &stored, Some(s.cursor));
+        let tombstones: Vec<Option<Tombstone>> = (batch.cached_conversations().iter())
+            .map(|id| s.tombstones.get(id).cloned())
+            .collect();
+        let plan = WritePlan::new(batch, &stored, Some(s.cursor)).hiding(&tombstones);
         let pruned = if batch.prune.is_some() {
             let ids = s.conversations.keys().cloned().collect();
             let versions = listed(&s.versions);
@@ -96,7 +99,7 @@ impl Store for MemoryStore {
             }
         }
         for m in &batch.put_messages {
-            if !plan.writes(&m.conversation_id) {
+            if !plan.writes_message(&m.conversation_id, m.seq) {
                 continue;
             }
             let msgs = s.messages.entry(m.conversation_id.clone()).or_default();

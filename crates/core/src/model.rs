@@ -93,3 +93,14 @@ pub struct Tombstone {
     pub upto_seq: u64,
     pub cleared: bool,
 }
+
+impl Tombstone {
+    /// The seq up to which the deletion hid the history (0: it kept it).
+    pub fn cleared_upto(&self) -> u64 {
+        if self.cleared {
+            self.upto_seq
+        } else {
+            0
+        }
+    }
+}

@@ -262,13 +262,9 @@ impl LocalState {
         self.generation
     }
 
-    /// The feed seq of the newest change applied to a conversation (0 when unknown).
     /// The seq up to which a deletion with its history hid the conversation's messages (0: none).
     pub fn hidden_upto(&self, id: &str) -> u64 {
-        self.tombs
-            .get(id)
-            .filter(|t| t.cleared)
-            .map_or(0, |t| t.upto_seq)
+        self.tombs.get(id).map_or(0, Tombstone::cleared_upto)
     }
 
     /// Drops from a history page (from the server or the cache) what a deletion with its history
@@ -278,6 +274,7 @@ impl LocalState {
         page.retain(|m| m.seq > hidden);
     }
 
+    /// The feed seq of the newest change applied to a conversation (0 when unknown).
     pub fn version(&self, id: &str) -> u64 {
         self.versions
             .get(id)

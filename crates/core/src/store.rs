@@ -85,6 +85,25 @@ impl StoreBatch {
             && self.versions.is_empty()
             && self.prune.is_none()
     }
+
+    /// The conversations of the batch's message puts that it does not version (history pages
+    /// cached as read), each once: a store reads their stored tombstones for `WritePlan::hiding`.
+    /// A versioned write needs none: it reflects every deletion stored before it, or is refused.
+    pub fn cached_conversations(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if self.put_messages.is_empty() {
+            return out;
+        }
+        let mut seen: HashMap<String, u64> = HashMap::default();
+        seen.extend(self.versions.iter().cloned());
+        for m in &self.put_messages {
+            if !seen.contains_key(m.conversation_id.as_str()) {
+                seen.insert(m.conversation_id.clone(), 0);
+                out.push(m.conversation_id.clone());
+            }
+        }
+        out
+    }
 }
 
 /// What `load` returns: the state a client starts from.
@@ -110,11 +129,17 @@ pub struct Snapshot {
 /// forward. A store then holds, per conversation, the newest state any writer knew, and a cursor
 /// all of whose changes its records reflect: records at or below it are never overwritten by
 /// older ones.
+///
+/// Unversioned message puts (a history page, cached as read) are dropped at or below the stored
+/// tombstone of a deletion that cleared the history (`hiding`): a page read before another tab's
+/// clearing deletion and cached after it must not put back what that deletion removed.
 #[derive(Debug)]
 pub struct WritePlan<'a> {
     /// Conversations whose writes are refused, with their stored (newer) version. A map of the
     /// type the engine already uses: no other instantiation in the wasm (nor a sort).
     refused: HashMap<String, u64>,
+    /// Of the batch's `cached_conversations`, those a stored deletion cleared, with its seq.
+    hidden: HashMap<String, u64>,
     cursor: Option<u64>,
     batch: &'a StoreBatch,
 }
@@ -132,6 +157,7 @@ impl<'a> WritePlan<'a> {
         }
         WritePlan {
             refused,
+            hidden: HashMap::default(),
             cursor: batch
                 .cursor
                 .filter(|c| stored_cursor.is_none_or(|s| *c > s)),
@@ -146,9 +172,25 @@ impl<'a> WritePlan<'a> {
         batch.versions.iter().map(|(_, v)| *v).min().unwrap_or(0)
     }
 
+    /// `tombstones`: the stored tombstone of each of `batch.cached_conversations()`, in that
+    /// order (`None` when none is stored).
+    pub fn hiding(mut self, tombstones: &[Option<Tombstone>]) -> Self {
+        for t in tombstones.iter().flatten() {
+            if t.cleared_upto() > 0 {
+                (self.hidden).insert(t.conversation_id.clone(), t.cleared_upto());
+            }
+        }
+        self
+    }
+
     /// Whether the batch's writes for this conversation take effect.
     pub fn writes(&self, conversation_id: &str) -> bool {
         !self.refused.contains_key(conversation_id)
+    }
+
+    /// Whether the batch's put of the message `seq` of a conversation takes effect.
+    pub fn writes_message(&self, conversation_id: &str, seq: u64) -> bool {
+        self.writes(conversation_id) && (self.hidden.get(conversation_id)).is_none_or(|u| seq > *u)
     }
 
     /// The cursor to store, when the batch moves it forward.
